@@ -1,0 +1,232 @@
+import type { Attempt, AttemptStatus } from '../domain/attempt.js';
+import type { Outcome } from '../domain/outcome.js';
+import type { Campaign, CampaignStatus, Gateway, Line, Switch, Tenant } from '../domain/resources.js';
+import type { NextStep } from '../domain/retry-policy.js';
+import type { Task, TaskStatus } from '../domain/task.js';
+
+/**
+ * The storage contract every durable store implements (embedded SQLite now, PostgreSQL in the
+ * cluster). The store is the truth about tasks (ARCHITECTURE decision 5); every method is async
+ * so that a networked implementation fits the same shape. Numbers arrive already sealed: the
+ * store never sees a phone number in clear.
+ */
+export interface Store {
+  readonly tenants: TenantRepository;
+  readonly resources: ResourceRepository;
+  readonly campaigns: CampaignRepository;
+  readonly tasks: TaskRepository;
+  readonly dispatch: DispatchRepository;
+  close(): Promise<void>;
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  readonly code = 'not_found';
+}
+
+/** A precondition failed: a version moved, a status forbids the change, a reference is in use. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  readonly code: string;
+  constructor(message: string, code = 'conflict', options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; present when more items follow. */
+  nextCursor: string | null;
+}
+
+export interface TenantRepository {
+  ensure(tenant: { id: string; name: string }, nowMs: number): Promise<Tenant>;
+  get(id: string): Promise<Tenant | undefined>;
+}
+
+export type SwitchInput = Omit<Switch, 'createdAt' | 'updatedAt' | 'version' | 'eslPassword'> & {
+  eslPasswordSealed: string;
+};
+export type SwitchRecord = Omit<Switch, 'eslPassword'> & { eslPasswordSealed: string };
+export type GatewayInput = Omit<Gateway, 'createdAt' | 'updatedAt' | 'version'>;
+export type LineInput = Omit<Line, 'createdAt' | 'updatedAt' | 'version'>;
+
+export interface ResourceRepository {
+  createSwitch(input: SwitchInput, nowMs: number): Promise<SwitchRecord>;
+  updateSwitch(
+    id: string,
+    input: SwitchInput,
+    expectedVersion: number | undefined,
+    nowMs: number,
+  ): Promise<SwitchRecord>;
+  getSwitch(id: string): Promise<SwitchRecord | undefined>;
+  listSwitches(): Promise<SwitchRecord[]>;
+  deleteSwitch(id: string): Promise<void>;
+
+  createGateway(input: GatewayInput, nowMs: number): Promise<Gateway>;
+  updateGateway(
+    id: string,
+    input: GatewayInput,
+    expectedVersion: number | undefined,
+    nowMs: number,
+  ): Promise<Gateway>;
+  getGateway(id: string): Promise<Gateway | undefined>;
+  listGateways(): Promise<Gateway[]>;
+  deleteGateway(id: string): Promise<void>;
+
+  createLine(input: LineInput, nowMs: number): Promise<Line>;
+  updateLine(id: string, input: LineInput, expectedVersion: number | undefined, nowMs: number): Promise<Line>;
+  getLine(id: string): Promise<Line | undefined>;
+  listLines(): Promise<Line[]>;
+  deleteLine(id: string): Promise<void>;
+}
+
+export type CampaignInput = Omit<Campaign, 'createdAt' | 'updatedAt' | 'version' | 'status'> & {
+  status?: CampaignStatus;
+};
+
+export interface CampaignRepository {
+  create(input: CampaignInput, nowMs: number): Promise<Campaign>;
+  /** Tenant-scoped: a campaign of another tenant is not found. */
+  get(tenantId: string, id: string): Promise<Campaign | undefined>;
+  list(tenantId: string, options: { cursor?: string; limit: number }): Promise<Page<Campaign>>;
+  update(
+    tenantId: string,
+    id: string,
+    patch: Partial<Omit<CampaignInput, 'id' | 'tenantId'>>,
+    expectedVersion: number | undefined,
+    nowMs: number,
+  ): Promise<Campaign>;
+  /** Cancelling a campaign also cancels its queued tasks. */
+  setStatus(tenantId: string, id: string, status: CampaignStatus, nowMs: number): Promise<Campaign>;
+  /** Every campaign that may dispatch (status active), across tenants: the scheduler's view. */
+  listActive(): Promise<Campaign[]>;
+  stats(tenantId: string, id: string): Promise<CampaignStats>;
+}
+
+export interface CampaignStats {
+  byStatus: Record<TaskStatus, number>;
+  byOutcome: Partial<Record<Outcome, number>>;
+}
+
+export interface NewTask {
+  id: string;
+  tenantId: string;
+  campaignId: string;
+  numberSealed: string;
+  numberIndex: string;
+  numberMasked: string;
+  variables: Record<string, string>;
+  priority: number;
+  notBefore: number;
+  expiresAt: number | null;
+  externalRef: string | null;
+}
+
+export interface TaskFilter {
+  campaignId?: string;
+  status?: TaskStatus;
+  outcome?: Outcome;
+}
+
+export interface TaskRepository {
+  /**
+   * Inserts all in one transaction. With `skipDuplicates`, tasks whose number already has an open
+   * (queued or dialing) task in the campaign, or appears earlier in the same batch, are not
+   * inserted; their indexes in `tasks` are returned.
+   */
+  insertMany(
+    tasks: NewTask[],
+    options: { skipDuplicates: boolean; nowMs: number },
+  ): Promise<{ duplicates: number[] }>;
+  get(tenantId: string, id: string): Promise<(Task & { attempts: Attempt[] }) | undefined>;
+  list(
+    tenantId: string,
+    filter: TaskFilter,
+    options: { cursor?: string; limit: number },
+  ): Promise<Page<Task>>;
+  /** Only a queued task can be cancelled; otherwise ConflictError `task_not_cancellable`. */
+  cancel(tenantId: string, id: string, nowMs: number): Promise<Task>;
+}
+
+/** A task as the scheduler sees it in a campaign's queue. */
+export interface DueTask {
+  id: string;
+  version: number;
+  priority: number;
+  notBefore: number;
+  expiresAt: number | null;
+  numberSealed: string;
+  numberMasked: string;
+  variables: Record<string, string>;
+  attemptCount: number;
+  notDialedCount: number;
+}
+
+export interface NewAttempt {
+  id: string;
+  taskId: string;
+  campaignId: string;
+  tenantId: string;
+  workerId: string;
+  switchId: string;
+  gatewayId: string;
+  lineId: string;
+  callerId: string | null;
+}
+
+export interface Claim {
+  taskId: string;
+  /** The version read from the queue; the claim succeeds only if it is still current (R3.7). */
+  expectedVersion: number;
+  attempt: NewAttempt;
+}
+
+export interface AttemptProgress {
+  attemptId: string;
+  status: Exclude<AttemptStatus, 'created' | 'ended'>;
+  atMs: number;
+}
+
+export interface AttemptEnding {
+  attemptId: string;
+  taskId: string;
+  endedAtMs: number;
+  hangupCause: string | null;
+  sipCode: number | null;
+  outcome: Outcome;
+  mayHaveReachedCallee: boolean;
+  /** What becomes of the task (from the retry policy). */
+  next: NextStep;
+  /** Whether this attempt counts against the task's attempts (it reached the network). */
+  countsAsAttempt: boolean;
+}
+
+/** An attempt that was not ended when its worker last ran: recovery decides its fate. */
+export interface OpenAttempt extends Attempt {
+  taskVersion: number;
+  taskAttemptCount: number;
+  taskNotDialedCount: number;
+  taskExpiresAt: number | null;
+}
+
+export interface DispatchRepository {
+  /** The campaign's queue head: queued tasks due by `nowMs`, best first. */
+  dueTasks(campaignId: string, nowMs: number, limit: number): Promise<DueTask[]>;
+  /** The earliest `notBefore` among the campaign's queued tasks, if any. */
+  nextDueAt(campaignId: string): Promise<number | null>;
+  /**
+   * Takes tasks for dialing in one transaction: each task moves queued → dialing only if its
+   * version still matches, and then its attempt row is written. Returns, per claim, whether it won.
+   */
+  claim(claims: Claim[], nowMs: number): Promise<boolean[]>;
+  /** Stage times, written in one batch (group commit); a stage never moves an attempt backwards. */
+  recordProgress(progress: AttemptProgress[]): Promise<void>;
+  /** Ends attempts and moves their tasks on, in one transaction. */
+  finish(endings: AttemptEnding[], nowMs: number): Promise<void>;
+  /** Open attempts of a worker (all workers when omitted), for recovery after a restart. */
+  openAttempts(workerId?: string): Promise<OpenAttempt[]>;
+  /** Queued tasks past their expiry become expired; returns how many. */
+  expireDue(nowMs: number): Promise<number>;
+}

@@ -1,0 +1,170 @@
+import { assertTaskTransition } from '../../domain/task.js';
+import type {
+  AttemptEnding,
+  AttemptProgress,
+  Claim,
+  DispatchRepository,
+  DueTask,
+  OpenAttempt,
+} from '../contract.js';
+import type { SqliteDatabase } from './database.js';
+import { type AttemptRow, toAttempt } from './rows.js';
+
+interface DueRow {
+  id: string;
+  version: number;
+  priority: number;
+  not_before: number;
+  expires_at: number | null;
+  number_sealed: string;
+  number_masked: string;
+  variables: string;
+  attempt_count: number;
+  not_dialed_count: number;
+}
+
+/** The hot path: reading queue heads, claiming tasks, and group-committing call progress. */
+export class SqliteDispatch implements DispatchRepository {
+  private readonly dueStatement;
+  private readonly claimTask;
+  private readonly insertAttempt;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.dueStatement = db.prepare(
+      `SELECT id, version, priority, not_before, expires_at, number_sealed, number_masked, variables, attempt_count, not_dialed_count
+       FROM tasks WHERE campaign_id = ? AND status = 'queued' AND not_before <= ?
+       ORDER BY priority DESC, not_before, id LIMIT ?`,
+    );
+    this.claimTask = db.prepare(
+      `UPDATE tasks SET status = 'dialing', version = version + 1, updated_at = ?
+       WHERE id = ? AND version = ? AND status = 'queued'`,
+    );
+    this.insertAttempt = db.prepare(
+      `INSERT INTO attempts (id, task_id, campaign_id, tenant_id, worker_id, switch_id, gateway_id, line_id, caller_id, status, created_at)
+       VALUES (@id, @taskId, @campaignId, @tenantId, @workerId, @switchId, @gatewayId, @lineId, @callerId, 'created', @now)`,
+    );
+  }
+
+  async dueTasks(campaignId: string, nowMs: number, limit: number): Promise<DueTask[]> {
+    return (this.dueStatement.all(campaignId, nowMs, limit) as DueRow[]).map((row) => ({
+      id: row.id,
+      version: row.version,
+      priority: row.priority,
+      notBefore: row.not_before,
+      expiresAt: row.expires_at,
+      numberSealed: row.number_sealed,
+      numberMasked: row.number_masked,
+      variables: JSON.parse(row.variables) as Record<string, string>,
+      attemptCount: row.attempt_count,
+      notDialedCount: row.not_dialed_count,
+    }));
+  }
+
+  async nextDueAt(campaignId: string): Promise<number | null> {
+    const row = this.db
+      .prepare(`SELECT MIN(not_before) AS at FROM tasks WHERE campaign_id = ? AND status = 'queued'`)
+      .get(campaignId) as { at: number | null };
+    return row.at;
+  }
+
+  async claim(claims: Claim[], nowMs: number): Promise<boolean[]> {
+    return this.db.transaction(() =>
+      claims.map((claim) => {
+        const won = this.claimTask.run(nowMs, claim.taskId, claim.expectedVersion).changes === 1;
+        if (won) this.insertAttempt.run({ ...claim.attempt, now: nowMs });
+        return won;
+      }),
+    )();
+  }
+
+  async recordProgress(progress: AttemptProgress[]): Promise<void> {
+    if (progress.length === 0) return;
+    // Each stage sets its own time once, and the status only moves forward.
+    const statements = {
+      originated: this.db.prepare(
+        `UPDATE attempts SET originated_at = COALESCE(originated_at, ?), status = CASE WHEN status = 'created' THEN 'originated' ELSE status END WHERE id = ?`,
+      ),
+      ringing: this.db.prepare(
+        `UPDATE attempts SET ringing_at = COALESCE(ringing_at, ?), status = CASE WHEN status IN ('created', 'originated') THEN 'ringing' ELSE status END WHERE id = ?`,
+      ),
+      answered: this.db.prepare(
+        `UPDATE attempts SET answered_at = COALESCE(answered_at, ?), status = CASE WHEN status <> 'ended' THEN 'answered' ELSE status END WHERE id = ?`,
+      ),
+    };
+    this.db.transaction(() => {
+      for (const p of progress) statements[p.status].run(p.atMs, p.attemptId);
+    })();
+  }
+
+  async finish(endings: AttemptEnding[], nowMs: number): Promise<void> {
+    if (endings.length === 0) return;
+    const endAttempt = this.db.prepare(
+      `UPDATE attempts SET status = 'ended', ended_at = @endedAtMs, hangup_cause = @hangupCause, sip_code = @sipCode,
+         outcome = @outcome, may_have_reached = @mayHaveReached
+       WHERE id = @attemptId AND status <> 'ended'`,
+    );
+    const moveTask = this.db.prepare(
+      `UPDATE tasks SET status = @status, not_before = COALESCE(@notBefore, not_before), outcome = COALESCE(@outcome, outcome),
+         attempt_count = attempt_count + @attemptDelta,
+         not_dialed_count = CASE WHEN @notDialed = 1 THEN not_dialed_count + 1 ELSE 0 END,
+         version = version + 1, updated_at = @now
+       WHERE id = @taskId AND status = 'dialing'`,
+    );
+    this.db.transaction(() => {
+      for (const end of endings) {
+        const ended = endAttempt.run({
+          attemptId: end.attemptId,
+          endedAtMs: end.endedAtMs,
+          hangupCause: end.hangupCause,
+          sipCode: end.sipCode,
+          outcome: end.outcome,
+          mayHaveReached: end.mayHaveReachedCallee ? 1 : 0,
+        });
+        if (ended.changes === 0) continue; // already ended: a duplicate report changes nothing
+        assertTaskTransition('dialing', end.next.status);
+        moveTask.run({
+          taskId: end.taskId,
+          status: end.next.status,
+          notBefore: end.next.status === 'queued' ? end.next.notBefore : null,
+          outcome: end.next.status === 'queued' ? null : end.next.outcome,
+          attemptDelta: end.countsAsAttempt ? 1 : 0,
+          notDialed: end.outcome === 'not_dialed' ? 1 : 0,
+          now: nowMs,
+        });
+      }
+    })();
+  }
+
+  async openAttempts(workerId?: string): Promise<OpenAttempt[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT a.*, t.version AS task_version, t.attempt_count AS task_attempt_count,
+           t.not_dialed_count AS task_not_dialed_count, t.expires_at AS task_expires_at
+         FROM attempts a JOIN tasks t ON t.id = a.task_id
+         WHERE a.status <> 'ended' AND (@workerId IS NULL OR a.worker_id = @workerId)
+         ORDER BY a.created_at`,
+      )
+      .all({ workerId: workerId ?? null }) as (AttemptRow & {
+      task_version: number;
+      task_attempt_count: number;
+      task_not_dialed_count: number;
+      task_expires_at: number | null;
+    })[];
+    return rows.map((row) => ({
+      ...toAttempt(row),
+      taskVersion: row.task_version,
+      taskAttemptCount: row.task_attempt_count,
+      taskNotDialedCount: row.task_not_dialed_count,
+      taskExpiresAt: row.task_expires_at,
+    }));
+  }
+
+  async expireDue(nowMs: number): Promise<number> {
+    return this.db
+      .prepare(
+        `UPDATE tasks SET status = 'expired', version = version + 1, updated_at = ?
+         WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= ?`,
+      )
+      .run(nowMs, nowMs).changes;
+  }
+}

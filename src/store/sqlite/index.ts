@@ -1,0 +1,40 @@
+import type { Tenant } from '../../domain/resources.js';
+import type { Store, TenantRepository } from '../contract.js';
+import { SqliteCampaigns } from './campaigns.js';
+import { openSqlite, type SqliteDatabase } from './database.js';
+import { SqliteDispatch } from './dispatch.js';
+import { SqliteResources } from './resources.js';
+import { SqliteTasks } from './tasks.js';
+
+class SqliteTenants implements TenantRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async ensure(tenant: { id: string; name: string }, nowMs: number): Promise<Tenant> {
+    this.db
+      .prepare('INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?, ?, ?)')
+      .run(tenant.id, tenant.name, nowMs);
+    return (await this.get(tenant.id))!;
+  }
+
+  async get(id: string): Promise<Tenant | undefined> {
+    const row = this.db.prepare('SELECT id, name, created_at FROM tenants WHERE id = ?').get(id) as
+      | { id: string; name: string; created_at: number }
+      | undefined;
+    return row && { id: row.id, name: row.name, createdAt: row.created_at };
+  }
+}
+
+/** The embedded store: one SQLite file (created and migrated on open). */
+export function openSqliteStore(path: string): Store {
+  const db = openSqlite(path);
+  return {
+    tenants: new SqliteTenants(db),
+    resources: new SqliteResources(db),
+    campaigns: new SqliteCampaigns(db),
+    tasks: new SqliteTasks(db),
+    dispatch: new SqliteDispatch(db),
+    async close() {
+      db.close();
+    },
+  };
+}
