@@ -1,1 +1,2 @@
+export * from './api-key-file.js';
 export * from './number-vault.js';

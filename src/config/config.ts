@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Configuration, from (lowest to highest precedence) defaults, a JSON file named by
+ * SWITCHBOARD_CONFIG, environment variables, and command-line flags. Everything is validated at
+ * start; a bad value stops the process with a message naming the setting and what it expects.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({
+      minLength: 1,
+      description: 'Folder for the SQLite file, keys and the bootstrap API key',
+    }),
+    databasePath: Type.Optional(Type.String({ minLength: 1 })),
+    keyFile: Type.Optional(Type.String({ minLength: 1 })),
+    dataKeys: Type.Optional(
+      Type.String({ minLength: 1, description: 'k1:<base64>,k2:<base64> (first is active)' }),
+    ),
+    indexKey: Type.Optional(Type.String({ minLength: 1 })),
+    httpHost: Type.String({ minLength: 1 }),
+    httpPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    apiKey: Type.Optional(
+      Type.String({ minLength: 24, description: 'bootstrap API key (at least 24 characters)' }),
+    ),
+    tenantId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
+    workerId: Type.String({ pattern: '^[A-Za-z0-9]{1,32}$' }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    ),
+    capsGuardMs: Type.Integer({ minimum: 0, maximum: 500 }),
+    maxCalls: Type.Integer({ minimum: 1, maximum: 100_000 }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config';
+}
+
+export const DEFAULT_CONFIG: Config = {
+  dataDir: './data',
+  httpHost: '127.0.0.1',
+  httpPort: 8080,
+  tenantId: 'default',
+  workerId: 'main',
+  logLevel: 'info',
+  capsGuardMs: 10,
+  maxCalls: 5_000,
+};
+
+/** Environment variable → setting. */
+const ENVIRONMENT: Record<string, keyof Config> = {
+  SWITCHBOARD_DATA_DIR: 'dataDir',
+  SWITCHBOARD_DATABASE: 'databasePath',
+  SWITCHBOARD_KEY_FILE: 'keyFile',
+  SWITCHBOARD_DATA_KEYS: 'dataKeys',
+  SWITCHBOARD_INDEX_KEY: 'indexKey',
+  SWITCHBOARD_HTTP_HOST: 'httpHost',
+  SWITCHBOARD_HTTP_PORT: 'httpPort',
+  SWITCHBOARD_API_KEY: 'apiKey',
+  SWITCHBOARD_TENANT: 'tenantId',
+  SWITCHBOARD_WORKER_ID: 'workerId',
+  SWITCHBOARD_LOG_LEVEL: 'logLevel',
+  SWITCHBOARD_CAPS_GUARD_MS: 'capsGuardMs',
+  SWITCHBOARD_MAX_CALLS: 'maxCalls',
+};
+
+export const CONFIG_ENVIRONMENT_VARIABLES = Object.keys(ENVIRONMENT);
+
+const NUMERIC: ReadonlySet<keyof Config> = new Set(['httpPort', 'capsGuardMs', 'maxCalls']);
+
+function settingName(key: string): string {
+  const variable = Object.entries(ENVIRONMENT).find(([, k]) => k === key)?.[0];
+  return variable ? `${key} (${variable})` : key;
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+): Config {
+  let fromFile: Record<string, unknown> = {};
+  if (env.SWITCHBOARD_CONFIG) {
+    try {
+      fromFile = JSON.parse(readFileSync(env.SWITCHBOARD_CONFIG, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`SWITCHBOARD_CONFIG: cannot read ${env.SWITCHBOARD_CONFIG} as JSON`, {
+        cause: error,
+      });
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+      throw new ConfigError('SWITCHBOARD_CONFIG: the file must hold a JSON object');
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [variable, key] of Object.entries(ENVIRONMENT)) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    fromEnv[key] = NUMERIC.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const merged = { ...DEFAULT_CONFIG, ...fromFile, ...fromEnv, ...defined };
+  if (!Value.Check(ConfigSchema, merged)) {
+    const problems = [...Value.Errors(ConfigSchema, merged)].map((e) => {
+      const key = e.path.replace(/^\//, '');
+      return key ? `${settingName(key)}: ${e.message}` : e.message;
+    });
+    throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`);
+  }
+  return merged;
+}
+
+export function resolvedPaths(config: Config): { databasePath: string; keyFile: string; apiKeyFile: string } {
+  const dataDir = resolve(config.dataDir);
+  return {
+    databasePath: resolve(config.databasePath ?? join(dataDir, 'switchboard.db')),
+    keyFile: resolve(config.keyFile ?? join(dataDir, 'keys.json')),
+    apiKeyFile: join(dataDir, 'api-key'),
+  };
+}

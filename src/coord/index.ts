@@ -1,0 +1,2 @@
+export * from './contract.js';
+export { MemoryDialSlots } from './memory-dial-slots.js';

@@ -1,0 +1,52 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { OUTCOMES } from '../domain/outcome.js';
+
+/** The platform's Prometheus metrics, on a registry of its own (several platforms can share a process in tests). */
+export class PlatformMetrics {
+  readonly registry = new Registry();
+
+  readonly attempts = new Counter({
+    name: 'switchboard_call_attempts_total',
+    help: 'Call attempts that ended, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callsActive = new Gauge({
+    name: 'switchboard_calls_active',
+    help: 'Calls this process is following right now (dispatched and not yet ended)',
+    registers: [this.registry],
+  });
+
+  readonly dispatched = new Counter({
+    name: 'switchboard_dispatched_total',
+    help: 'Tasks handed to a worker with every slot held',
+    registers: [this.registry],
+  });
+
+  readonly slotDenials = new Counter({
+    name: 'switchboard_slot_denials_total',
+    help: 'Dial slots refused, by reason (caps, concurrency) and level (campaign, line, gateway, switch)',
+    labelNames: ['reason', 'level'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dispatchToOriginateMs = new Histogram({
+    name: 'switchboard_dispatch_to_originate_ms',
+    help: 'From the scheduler granting a call to the originate being written to the switch, ms',
+    buckets: [0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1000],
+    registers: [this.registry],
+  });
+
+  readonly switchUp = new Gauge({
+    name: 'switchboard_switch_up',
+    help: '1 when this process holds a ready Event Socket connection to the switch',
+    labelNames: ['switch'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
+    for (const outcome of OUTCOMES) this.attempts.inc({ outcome }, 0);
+  }
+}
