@@ -1,0 +1,103 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { TaskInputSchema } from '../intake/task-intake.js';
+import { ApiKeyRing, authenticate } from './auth.js';
+import { httpMetrics } from './http-metrics.js';
+import { type ApiApp, type ApiOptions, DEFAULT_BODY_LIMIT_BYTES } from './options.js';
+import { handleError, handleNotFound } from './problem.js';
+import { campaignRoutes } from './routes/campaigns.js';
+import { resourceRoutes } from './routes/resources.js';
+import { systemRoutes } from './routes/system.js';
+import { taskRoutes } from './routes/tasks.js';
+import { ProblemSchema } from './schemas/common.js';
+import { type TypeBoxProvider, typeBoxValidatorCompiler } from './validation.js';
+
+export type { Permission, Principal } from './auth.js';
+export type { ApiOptions } from './options.js';
+export type { Problem } from './problem.js';
+
+/**
+ * Phone numbers and credentials never reach a log line (R1.10), even if a body or the request
+ * headers get logged one day: these paths are censored by pino itself.
+ */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'number',
+  'body.number',
+  'req.body.number',
+  'tasks[*].number',
+  'body.tasks[*].number',
+  'req.body.tasks[*].number',
+  'eslPassword',
+  'body.eslPassword',
+  'req.body.eslPassword',
+];
+
+/**
+ * Builds the HTTP API (not listening: the caller decides where). Tenants named by the API keys
+ * are created in the store if missing, so a fresh install answers its first request.
+ */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const keyRing = new ApiKeyRing(options.apiKeys);
+  const now = options.clock();
+  for (const tenantId of keyRing.tenantIds()) {
+    await options.store.tenants.ensure({ id: tenantId, name: tenantId }, now);
+  }
+
+  const app: ApiApp = Fastify({
+    ...(options.logger
+      ? {
+          loggerInstance: options.logger.child(
+            { component: 'api' },
+            { redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+          ) as FastifyBaseLogger,
+        }
+      : { logger: false }),
+    bodyLimit: options.limits?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+  }).withTypeProvider<TypeBoxProvider>();
+
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.decorateRequest('principal', null);
+
+  const metrics = httpMetrics(options.metricsRegistry);
+  app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchboard API',
+        version: '1',
+        description:
+          'Outbound-calling platform. Instants are RFC 3339 strings. Errors are application/problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+        schemas: { TaskInput: TaskInputSchema, Problem: ProblemSchema },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  systemRoutes(app, options);
+  // Everything under /v1 is authenticated and tenant-scoped; the hook lives in this scope only.
+  await app.register(async (scope) => {
+    const v1 = scope.withTypeProvider<TypeBoxProvider>();
+    v1.addHook('onRequest', authenticate(keyRing));
+    campaignRoutes(v1, options);
+    taskRoutes(v1, options);
+    resourceRoutes(v1, options);
+  });
+
+  return app;
+}

@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { NumberVault } from '../security/number-vault.js';
+import type { Store } from '../store/contract.js';
+import type { TypeBoxProvider } from './validation.js';
+
+export interface ApiOptions {
+  store: Store;
+  vault: NumberVault;
+  /** Bootstrap API keys from config: key → tenant it acts for. Compared in constant time. */
+  apiKeys: ReadonlyArray<{ key: string; tenantId: string }>;
+  /** Epoch ms; the API never reads the wall clock itself. */
+  clock: () => number;
+  logger: Logger | false;
+  /** GET /metrics serves it; the API adds its HTTP metrics to it. */
+  metricsRegistry: Registry;
+  /** GET /healthz: 200 when ok, else 503. */
+  health: () => Promise<{ ok: boolean; details: Record<string, unknown> }>;
+  /** Called after a change the scheduler must notice at once. */
+  notify: {
+    tasksSubmitted(campaignId: string): void;
+    campaignChanged(campaignId: string): void;
+    resourcesChanged(): void;
+  };
+  limits?: {
+    /** Tasks per batch request; default 10,000. */
+    maxBatch?: number;
+    /** Request body limit; default 16 MiB (a full batch of 10,000 tasks with variables fits). */
+    bodyLimitBytes?: number;
+  };
+}
+
+export const DEFAULT_MAX_BATCH = 10_000;
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** The Fastify instance the routes are registered on, typed by their TypeBox schemas. */
+export type ApiApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxProvider
+>;

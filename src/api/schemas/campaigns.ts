@@ -1,0 +1,106 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { CAMPAIGN_STATUSES } from '../../domain/resources.js';
+import {
+  CallerId,
+  Id,
+  Instant,
+  Literals,
+  Nullable,
+  PageQueryProperties,
+  PartialStrict,
+  Version,
+} from './common.js';
+
+/** The callee outcomes a campaign may retry (see nextStepAfterAttempt); others are final. */
+export const RETRYABLE_OUTCOMES = ['busy', 'no_answer', 'rejected', 'network_failure'] as const;
+
+const DelaySec = Type.Integer({ minimum: 0, maximum: 604_800 });
+
+export const RetryPolicySchema = Type.Object(
+  {
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 10 }),
+    retryDelaySec: Type.Optional(
+      Type.Object(
+        {
+          busy: Type.Optional(DelaySec),
+          no_answer: Type.Optional(DelaySec),
+          rejected: Type.Optional(DelaySec),
+          network_failure: Type.Optional(DelaySec),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Seconds before the next attempt, per outcome; omitted outcomes keep the default delay',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const RegionCode = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, e.g. CN, US' });
+const PositiveInt = Type.Integer({ minimum: 1, maximum: 1_000_000 });
+
+const campaignFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
+  lineIds: Type.Optional(
+    Type.Array(Id, { maxItems: 100, uniqueItems: true, description: 'Empty: every line lent to the tenant' }),
+  ),
+  defaultRegion: Type.Optional(Nullable(RegionCode)),
+  callerId: Type.Optional(Nullable(CallerId)),
+  retryPolicy: Type.Optional(RetryPolicySchema),
+  ringTimeoutSec: Type.Optional(Type.Integer({ minimum: 5, maximum: 120, default: 30 })),
+  maxCallDurationSec: Type.Optional(Type.Integer({ minimum: 10, maximum: 14_400, default: 3600 })),
+  caps: Type.Optional(Nullable(PositiveInt)),
+  maxConcurrent: Type.Optional(Nullable(PositiveInt)),
+};
+
+export const CampaignCreateSchema = Type.Object(campaignFields, { additionalProperties: false });
+export type CampaignCreate = Static<typeof CampaignCreateSchema>;
+
+export const CampaignPatchSchema = PartialStrict(
+  Type.Object({ ...campaignFields, version: Version }, { additionalProperties: false }),
+);
+export type CampaignPatch = Static<typeof CampaignPatchSchema>;
+
+const CountsByTaskStatus = Type.Object({
+  queued: Type.Integer(),
+  dialing: Type.Integer(),
+  completed: Type.Integer(),
+  expired: Type.Integer(),
+  cancelled: Type.Integer(),
+});
+
+export const CampaignStatsSchema = Type.Object({
+  byStatus: CountsByTaskStatus,
+  byOutcome: Type.Record(Type.String(), Type.Integer()),
+});
+
+export const CampaignSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    status: Literals(CAMPAIGN_STATUSES),
+    weight: Type.Integer(),
+    lineIds: Type.Array(Type.String()),
+    defaultRegion: Nullable(Type.String()),
+    callerId: Nullable(Type.String()),
+    retryPolicy: Type.Object({
+      maxAttempts: Type.Integer(),
+      retryDelaySec: Type.Record(Type.String(), Type.Integer()),
+    }),
+    ringTimeoutSec: Type.Integer(),
+    maxCallDurationSec: Type.Integer(),
+    caps: Nullable(Type.Integer()),
+    maxConcurrent: Nullable(Type.Integer()),
+    createdAt: Instant,
+    updatedAt: Instant,
+    version: Type.Integer(),
+    stats: Type.Optional(CampaignStatsSchema),
+  },
+  { title: 'Campaign' },
+);
+export type CampaignView = Static<typeof CampaignSchema>;
+
+export const CampaignListQuery = Type.Object(PageQueryProperties, { additionalProperties: false });

@@ -1,0 +1,3 @@
+export * from './dial-template.js';
+export * from './task-intake.js';
+export * from './timestamps.js';
