@@ -1,0 +1,470 @@
+/**
+ * One simulated FreeSWITCH: an Event Socket listener, its calls, its limits (max-sessions and
+ * sessions-per-second, enforced where switch_core_session.c enforces them) and its heartbeat.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Carrier } from './carrier.js';
+import { isKnownCause } from './causes.js';
+import { Channel, type ChannelHost } from './channel.js';
+import { type EventOrigin, originHeaders, type SimEvent, SimpleEvent } from './event.js';
+import { CALL_SCRIPTS, CallValues, ChannelEvent, type CompiledStep } from './event-templates.js';
+import type { GroundTruthLog } from './ground-truth.js';
+import { ORIGINATE_USAGE, parseOriginate } from './originate.js';
+import type { SeededRandom } from './random.js';
+import {
+  showChannelsJson,
+  sofiaGatewayText,
+  sofiaStatusText,
+  statusText,
+  uptimeText,
+  VERSION_TEXT,
+} from './reports.js';
+import { Session, type SessionHost } from './session.js';
+import { SwitchLimits } from './switch-limits.js';
+
+export interface SimNodeOptions {
+  name: string;
+  /** 0 = ephemeral. */
+  port: number;
+  /** Default 1000, as FreeSWITCH's vanilla config. */
+  maxSessions?: number;
+  /** Default 30, as FreeSWITCH's vanilla config. */
+  sessionsPerSecond?: number;
+}
+
+export interface SimNodeContext {
+  host: string;
+  password: string;
+  carriers: ReadonlyMap<string, Carrier>;
+  random: SeededRandom;
+  groundTruth: GroundTruthLog;
+  timeScale: number;
+  simStartMs: number;
+  heartbeatIntervalMs: number;
+}
+
+export class SimNodeServer implements SessionHost, ChannelHost {
+  readonly name: string;
+  readonly host: string;
+  port: number;
+  readonly password: string;
+  private server: Server | undefined;
+  private readonly sessions = new Set<Session>();
+  private readonly channels = new Map<string, Channel>();
+  private readonly limits: SwitchLimits;
+  private coreUuid: string;
+  private sequence = 0;
+  private startedMs = Date.now();
+  private nextSessionId = 1;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly gatewayStats = new Map<string, { callsOut: number; failedCallsOut: number }>();
+  /** Events dropped because a listener did not read (FreeSWITCH's lost_events). */
+  lostEvents = 0;
+
+  constructor(
+    options: SimNodeOptions,
+    private readonly ctx: SimNodeContext,
+  ) {
+    this.name = options.name;
+    this.host = ctx.host;
+    this.port = options.port;
+    this.password = ctx.password;
+    this.limits = new SwitchLimits(options.maxSessions ?? 1000, options.sessionsPerSecond ?? 30);
+    this.coreUuid = ctx.random.uuid();
+    for (const gateway of ctx.carriers.keys())
+      this.gatewayStats.set(gateway, { callsOut: 0, failedCallsOut: 0 });
+  }
+
+  async listen(): Promise<void> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    if (address !== null && typeof address === 'object') this.port = address.port;
+    this.startedMs = Date.now();
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), this.ctx.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  activeCalls(): number {
+    return this.channels.size;
+  }
+
+  /** Crash: sockets destroyed without a word, calls gone without events, listener closed. */
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const channel of this.channels.values()) {
+      channel.vanish();
+      this.ctx.groundTruth.record({
+        type: 'hangup',
+        atMs: Date.now(),
+        node: this.name,
+        uuid: channel.uuid,
+        cause: 'NODE_CRASH',
+        answered: channel.phase === 'answered',
+      });
+    }
+    this.channels.clear();
+    for (const session of this.sessions) session.socket.destroy();
+    this.sessions.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** A restarted FreeSWITCH: same port, new Core-UUID, counters from zero. */
+  async restart(): Promise<void> {
+    if (this.server) await this.stop();
+    this.coreUuid = this.ctx.random.uuid();
+    this.limits.reset();
+    this.sequence = 0;
+    await this.listen();
+  }
+
+  dropConnections(): void {
+    for (const session of this.sessions) session.socket.destroy();
+  }
+
+  stallConnections(ms: number): void {
+    for (const session of this.sessions) session.stall(ms);
+  }
+
+  sendGarbage(bytes: number): void {
+    const garbage = Buffer.alloc(bytes);
+    for (let i = 0; i < bytes; i++) garbage[i] = Math.floor(this.ctx.random.next() * 256);
+    for (const session of this.sessions) session.socket.write(garbage);
+  }
+
+  loseEvents(probability: number): void {
+    for (const session of this.sessions) session.loseProbability = probability;
+  }
+
+  private accept(socket: Socket): void {
+    this.sessions.add(new Session(socket, this));
+  }
+
+  // --- SessionHost ---
+
+  sessionClosed(session: Session): void {
+    this.sessions.delete(session);
+  }
+
+  eventLost(): void {
+    this.lostEvents++;
+  }
+
+  random(): number {
+    return this.ctx.random.next();
+  }
+
+  newUuid(): string {
+    return this.ctx.random.uuid();
+  }
+
+  channelExists(uuid: string): boolean {
+    return this.channels.has(uuid);
+  }
+
+  killChannel(uuid: string, cause: string): boolean {
+    return this.channels.get(uuid)?.kill(isKnownCause(cause) ? cause : 'NORMAL_CLEARING') ?? false;
+  }
+
+  api(command: string, args: string): string | Promise<string> {
+    switch (command) {
+      case 'originate':
+        return this.originate(args, undefined) ?? Promise.resolve(ORIGINATE_USAGE);
+      case 'status':
+        return statusText(this.counters());
+      case 'version':
+        return VERSION_TEXT;
+      case 'show':
+        return this.show(args);
+      case 'uuid_exists':
+        return this.channels.has(args.trim()) ? 'true' : 'false';
+      case 'uuid_kill': {
+        const [uuid = '', cause = 'NORMAL_CLEARING'] = args.trim().split(/\s+/);
+        return this.killChannel(uuid, cause) ? '+OK\n' : '-ERR No such channel!\n';
+      }
+      case 'uuid_getvar': {
+        const [uuid = '', name = ''] = args.trim().split(/\s+/);
+        const channel = this.channels.get(uuid);
+        if (!channel) return '-ERR No such channel!\n';
+        return channel.variable(name) ?? (name === 'uuid' ? uuid : '_undef_');
+      }
+      case 'hupall': {
+        const cause = args.trim().split(/\s+/)[0] || 'MANAGER_REQUEST';
+        for (const channel of [...this.channels.values()])
+          channel.kill(isKnownCause(cause) ? cause : 'MANAGER_REQUEST');
+        return `+OK hangup all channels with cause ${cause}\n`;
+      }
+      case 'sofia':
+        return this.sofia(args.trim().split(/\s+/));
+      case 'fsctl':
+        return this.fsctl(args.trim().split(/\s+/));
+      default:
+        return `-ERR ${command} Command not found!\n`;
+    }
+  }
+
+  bgapi(command: string, args: string, jobUuid: string): void {
+    if (command === 'originate') {
+      this.originate(args, jobUuid);
+      return;
+    }
+    // FreeSWITCH runs the job on its own thread: the result always follows the command/reply.
+    setImmediate(() => {
+      const result = this.api(command, args);
+      if (typeof result === 'string') this.fireJob(jobUuid, command, args, result);
+      else result.then((body) => this.fireJob(jobUuid, command, args, body));
+    });
+  }
+
+  // --- ChannelHost ---
+
+  fire(channel: Channel, step: CompiledStep): void {
+    this.emit(new ChannelEvent(step, channel.values, this.origin(step.calledFrom), channel.uuid));
+  }
+
+  private readonly pendingJobs = new Map<
+    Channel,
+    { jobUuid: string | undefined; args: string; resolve?: (body: string) => void }
+  >();
+
+  completeJob(channel: Channel, result: string): void {
+    const job = this.pendingJobs.get(channel);
+    if (!job) return;
+    this.pendingJobs.delete(channel);
+    if (job.resolve) job.resolve(result);
+    else if (job.jobUuid !== undefined) this.fireJob(job.jobUuid, 'originate', job.args, result);
+  }
+
+  answered(channel: Channel): void {
+    this.ctx.groundTruth.record({ type: 'answer', atMs: Date.now(), node: this.name, uuid: channel.uuid });
+  }
+
+  ended(channel: Channel, cause: string): void {
+    this.channels.delete(channel.uuid);
+    this.pendingJobs.delete(channel);
+    const answered = channel.values.get('answered_us') !== '0';
+    if (!answered) {
+      const stats = this.gatewayStats.get(channel.params.gateway);
+      if (stats) stats.failedCallsOut++;
+    }
+    this.ctx.groundTruth.record({
+      type: 'hangup',
+      atMs: Date.now(),
+      node: this.name,
+      uuid: channel.uuid,
+      cause,
+      answered,
+    });
+  }
+
+  realMs(simMs: number): number {
+    return Math.max(0, simMs * this.ctx.timeScale);
+  }
+
+  // --- internals ---
+
+  private origin(calledFrom: readonly [string, string, string]): EventOrigin {
+    return {
+      coreUuid: this.coreUuid,
+      hostname: this.name,
+      ipv4: this.host,
+      sequence: ++this.sequence,
+      nowUs: Date.now() * 1000,
+      calledFrom,
+    };
+  }
+
+  private emit(event: SimEvent): void {
+    for (const session of this.sessions) session.deliver(event);
+  }
+
+  private fireJob(jobUuid: string, command: string, args: string, body: string): void {
+    const headers = originHeaders('BACKGROUND_JOB', this.origin(['mod_event_socket.c', 'api_exec', '1572']));
+    headers.push(['Job-UUID', jobUuid], ['Job-Command', command]);
+    if (args !== '') headers.push(['Job-Command-Arg', args]);
+    this.emit(new SimpleEvent('BACKGROUND_JOB', headers, body));
+  }
+
+  /**
+   * Both forms of originate. With a jobUuid (bgapi) the result goes out as BACKGROUND_JOB and
+   * nothing is returned; without (api) the returned Promise resolves to the api/response body.
+   */
+  private originate(
+    commandText: string,
+    args: string,
+    jobUuid: string | undefined,
+  ): Promise<string> | undefined {
+    const atMs = Date.now();
+    const request = parseOriginate(args);
+    const uuid = request.variables.get('origination_uuid') ?? this.ctx.random.uuid();
+    const record = (accepted: boolean, gateway: string, destination: string, cause?: string) =>
+      this.ctx.groundTruth.record({
+        type: 'originate',
+        atMs,
+        node: this.name,
+        gateway,
+        destination,
+        uuid,
+        jobUuid: jobUuid ?? '',
+        variables: Object.fromEntries(request.variables),
+        accepted,
+        ...(cause === undefined ? {} : { cause }),
+      });
+    const finish = (body: string): Promise<string> | undefined => {
+      if (jobUuid === undefined) return Promise.resolve(body);
+      setImmediate(() => this.fireJob(jobUuid, 'originate', args, body));
+      return undefined;
+    };
+    if (request.kind === 'error') {
+      record(
+        false,
+        request.gateway,
+        request.destination,
+        request.reply
+          .replace(/^-(ERR|USAGE):? ?/, '')
+          .split(' ')[0]
+          ?.trim(),
+      );
+      return finish(request.reply);
+    }
+    // switch_core_session_request_uuid: a duplicate uuid, the SPS budget or max-sessions refuse
+    // the session before any channel exists; mod_sofia then reports DESTINATION_OUT_OF_ORDER.
+    if (this.channels.has(uuid) || !this.limits.admit(this.channels.size)) {
+      record(false, request.gateway, request.destination, 'DESTINATION_OUT_OF_ORDER');
+      return finish('-ERR DESTINATION_OUT_OF_ORDER\n');
+    }
+    const sessionId = this.nextSessionId++;
+    const carrier = this.ctx.carriers.get(request.gateway);
+    if (!carrier) {
+      // The session existed for a moment: FreeSWITCH fires its CHANNEL_DESTROY (fixture 60).
+      const values = new CallValues();
+      values.set('uuid', uuid);
+      values.set('session_id', String(sessionId));
+      for (const step of CALL_SCRIPTS.invalidGateway) {
+        if (step !== 'BACKGROUND_JOB')
+          this.emit(new ChannelEvent(step, values, this.origin(step.calledFrom), uuid));
+      }
+      record(false, request.gateway, request.destination, 'INVALID_GATEWAY');
+      return finish('-ERR INVALID_GATEWAY\n');
+    }
+    record(true, request.gateway, request.destination);
+    const stats = this.gatewayStats.get(request.gateway);
+    if (stats) stats.callsOut++;
+    const channel = new Channel(
+      {
+        uuid,
+        sessionId,
+        gateway: request.gateway,
+        destination: request.destination,
+        variables: request.variables,
+        timeoutSec: request.timeoutSec,
+        appUuid: this.ctx.random.uuid(),
+      },
+      this,
+    );
+    this.channels.set(uuid, channel);
+    let result: Promise<string> | undefined;
+    if (jobUuid === undefined) {
+      result = new Promise<string>((resolve) => this.pendingJobs.set(channel, { jobUuid, args, resolve }));
+    } else {
+      this.pendingJobs.set(channel, { jobUuid, args });
+    }
+    const simNowMs = (atMs - this.ctx.simStartMs) / this.ctx.timeScale;
+    // The channel's first events follow the command/reply, as FreeSWITCH's originate thread does.
+    const verdict = carrier.decide(simNowMs, atMs);
+    setImmediate(() => {
+      if (this.channels.get(uuid) === channel) channel.start(verdict);
+    });
+    return result;
+  }
+
+  private counters() {
+    const uptimeMs = Date.now() - this.startedMs;
+    return { uptimeMs, sessionCount: this.channels.size, ...this.limits.snapshot(this.channels.size) };
+  }
+
+  private sendHeartbeat(): void {
+    const c = this.counters();
+    const headers = originHeaders('HEARTBEAT', this.origin(['switch_core.c', 'send_heartbeat', '95']));
+    headers.push(
+      ['Event-Info', 'System Ready'],
+      ['Up-Time', uptimeText(c.uptimeMs)],
+      ['FreeSWITCH-Version', '1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit'],
+      ['Uptime-msec', String(c.uptimeMs)],
+      ['Session-Count', String(c.sessionCount)],
+      ['Max-Sessions', String(c.maxSessions)],
+      ['Session-Per-Sec', String(c.sessionsPerSecond)],
+      ['Session-Per-Sec-Last', String(c.spsLast)],
+      ['Session-Per-Sec-Max', String(c.spsMax)],
+      ['Session-Per-Sec-FiveMin', String(c.spsFiveMin)],
+      ['Session-Since-Startup', String(c.sessionsSinceStartup)],
+      ['Session-Peak-Max', String(c.peak)],
+      ['Session-Peak-FiveMin', String(c.peakFiveMin)],
+      ['Idle-CPU', '98.000000'],
+    );
+    this.emit(new SimpleEvent('HEARTBEAT', headers));
+    const reschedule = originHeaders(
+      'RE_SCHEDULE',
+      this.origin(['switch_scheduler.c', 'switch_scheduler_execute', '73']),
+    );
+    reschedule.push(
+      ['Task-ID', '1'],
+      ['Task-Desc', 'heartbeat'],
+      ['Task-Group', 'core'],
+      ['Task-Runtime', String(Math.floor((Date.now() + this.ctx.heartbeatIntervalMs) / 1000))],
+    );
+    this.emit(new SimpleEvent('RE_SCHEDULE', reschedule));
+  }
+
+  private show(args: string): string {
+    const words = args.trim().split(/\s+/);
+    const what = words[0];
+    if (what !== 'calls' && what !== 'channels') return '-USAGE: show <type>\n';
+    if (words[1] === 'count') return `\n${this.channels.size} total.\n`;
+    const rows = [...this.channels.values()].map((channel) => ({
+      uuid: channel.uuid,
+      createdMs: channel.createdMs,
+      destination: channel.params.destination,
+      callerIdNumber: channel.values.get('cid') ?? '',
+      answered: channel.phase === 'answered',
+      hostname: this.name,
+    }));
+    if (words[1] === 'as' && words[2] === 'json') return showChannelsJson(rows);
+    const lines = rows.map((r) => `${r.uuid},outbound,${r.createdMs},sofia/external/${r.destination}`);
+    return `uuid,direction,created_epoch,name\n${lines.join('\n')}${lines.length ? '\n' : ''}\n${rows.length} total.\n`;
+  }
+
+  private sofia(argv: string[]): string {
+    if (argv[0] !== 'status') return '-ERR Unknown command!\n';
+    if (argv[1] === undefined) return sofiaStatusText([...this.gatewayStats.keys()]);
+    if (argv[1] === 'gateway' && argv[2] !== undefined) {
+      const stats = this.gatewayStats.get(argv[2]);
+      if (!stats) return 'Invalid Gateway!\n';
+      return sofiaGatewayText(argv[2], {
+        uptimeSec: Math.floor((Date.now() - this.startedMs) / 1000),
+        ...stats,
+      });
+    }
+    return 'Invalid Profile!\n';
+  }
+
+  private fsctl(argv: string[]): string {
+    const value = argv[1] === undefined ? undefined : Number.parseInt(argv[1], 10);
+    if (argv[0] === 'max_sessions') {
+      return `+OK max sessions: ${this.limits.setMaxSessions(value)}\n`;
+    }
+    if (argv[0] === 'sps') {
+      return `+OK sessions per second: ${this.limits.setSessionsPerSecond(value)}\n`;
+    }
+    return '-ERR INVALID COMMAND\n';
+  }
+}

@@ -1,0 +1,147 @@
+/** Texts of the status-like api commands, laid out as FreeSWITCH 1.10.12 prints them (fixtures 10–17). */
+import { localStamp } from './event.js';
+
+export const VERSION_TEXT =
+  'FreeSWITCH Version 1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit (git a88d069 2024-08-02 21:02:27Z 64bit)\n';
+
+export interface SwitchCounters {
+  uptimeMs: number;
+  sessionsSinceStartup: number;
+  sessionCount: number;
+  peak: number;
+  peakFiveMin: number;
+  spsLast: number;
+  spsMax: number;
+  spsFiveMin: number;
+  sessionsPerSecond: number;
+  maxSessions: number;
+}
+
+export function uptimeText(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const days = Math.floor(s / 86400);
+  return `${Math.floor(days / 365)} years, ${days % 365} days, ${Math.floor(s / 3600) % 24} hours, ${
+    Math.floor(s / 60) % 60
+  } minutes, ${s % 60} seconds, ${Math.floor(ms) % 1000} milliseconds, 0 microseconds`;
+}
+
+export function statusText(c: SwitchCounters): string {
+  return (
+    `UP ${uptimeText(c.uptimeMs)}\n` +
+    'FreeSWITCH (Version 1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit) is ready\n' +
+    `${c.sessionsSinceStartup} session(s) since startup\n` +
+    `${c.sessionCount} session(s) - peak ${c.peak}, last 5min ${c.peakFiveMin} \n` +
+    `${c.spsLast} session(s) per Sec out of max ${c.sessionsPerSecond}, peak ${c.spsMax}, last 5min ${c.spsFiveMin} \n` +
+    `${c.maxSessions} session(s) max\n` +
+    'min idle cpu 0.00/99.00\n' +
+    'Current Stack Size/Max 240K/8192K\n'
+  );
+}
+
+export function sofiaStatusText(gateways: readonly string[]): string {
+  const row = (name: string, type: string, data: string, state: string) =>
+    `${name.padStart(25)}\t${type.padStart(7)}\t${data.padStart(42)}\t${state}\n`;
+  const rule = `${'='.repeat(97)}\n`;
+  let out = row('Name', 'Type', 'Data', 'State') + rule;
+  out += row('127.0.0.1', 'alias', 'internal', 'ALIASED');
+  out += row('external', 'profile', 'sip:mod_sofia@127.0.0.1:5080', 'RUNNING (0)');
+  for (const gateway of gateways)
+    out += row(`external::${gateway}`, 'gateway', `sip:${gateway}@127.0.0.1:5090`, 'NOREG');
+  out += row('internal', 'profile', 'sip:mod_sofia@127.0.0.1:5060', 'RUNNING (0)');
+  return `${out + rule}2 profiles 1 alias\n`;
+}
+
+export interface GatewayCounters {
+  uptimeSec: number;
+  callsOut: number;
+  failedCallsOut: number;
+}
+
+export function sofiaGatewayText(name: string, c: GatewayCounters): string {
+  const rule = '='.repeat(97);
+  return [
+    rule,
+    `Name    \t${name}`,
+    'Profile \texternal',
+    'Scheme  \tDigest',
+    'Realm   \t127.0.0.1:5090',
+    `Username\t${name}`,
+    'Password\tyes',
+    `From    \t<sip:${name}@127.0.0.1:5090>`,
+    `Contact \t<sip:gw+${name}@127.0.0.1:5080;transport=udp;gw=${name}>`,
+    `Exten   \t${name}`,
+    `To      \tsip:${name}@127.0.0.1:5090`,
+    'Proxy   \tsip:127.0.0.1:5090',
+    'Context \tpublic',
+    'Expires \t3600',
+    'Freq    \t3600',
+    'Ping    \t0',
+    'PingFreq\t0',
+    'PingTime\t0.00',
+    'PingState\t0/0/0',
+    'State   \tNOREG',
+    'Status  \tUP',
+    `Uptime  \t${c.uptimeSec}s`,
+    'CallsIN \t0',
+    `CallsOUT\t${c.callsOut}`,
+    'FailedCallsIN\t0',
+    `FailedCallsOUT\t${c.failedCallsOut}`,
+    rule,
+    '',
+  ].join('\n');
+}
+
+export interface ChannelRow {
+  uuid: string;
+  createdMs: number;
+  destination: string;
+  callerIdNumber: string;
+  answered: boolean;
+  hostname: string;
+}
+
+/** `show channels as json` (fixture 17); the row keys are FreeSWITCH's, in its order. */
+export function showChannelsJson(rows: readonly ChannelRow[]): string {
+  if (rows.length === 0) return '{"row_count":0}';
+  const json = rows.map((r) => ({
+    uuid: r.uuid,
+    direction: 'outbound',
+    created: localStamp(r.createdMs),
+    created_epoch: String(Math.floor(r.createdMs / 1000)),
+    name: `sofia/external/${r.destination}`,
+    state: r.answered ? 'CS_EXECUTE' : 'CS_CONSUME_MEDIA',
+    cid_name: r.answered ? 'Outbound Call' : '',
+    cid_num: r.answered ? r.destination : r.callerIdNumber,
+    ip_addr: '',
+    dest: r.destination,
+    application: r.answered ? 'park' : '',
+    application_data: '',
+    dialplan: '',
+    context: 'default',
+    read_codec: 'PCMU',
+    read_rate: '8000',
+    read_bit_rate: '64000',
+    write_codec: 'PCMU',
+    write_rate: '8000',
+    write_bit_rate: '64000',
+    secure: '',
+    hostname: r.hostname,
+    presence_id: '',
+    presence_data: '',
+    accountcode: '',
+    callstate: r.answered ? 'ACTIVE' : 'RINGING',
+    callee_name: '',
+    callee_num: r.answered ? r.callerIdNumber : '',
+    callee_direction: r.answered ? 'RECV' : '',
+    call_uuid: r.uuid,
+    sent_callee_name: '',
+    sent_callee_num: '',
+    initial_cid_name: '',
+    initial_cid_num: r.callerIdNumber,
+    initial_ip_addr: '',
+    initial_dest: r.destination,
+    initial_dialplan: '',
+    initial_context: 'default',
+  }));
+  return JSON.stringify({ row_count: rows.length, rows: json });
+}
