@@ -12,7 +12,8 @@ export type EslErrorCode =
   | 'ESL_DISCONNECTED'
   | 'ESL_CLOSED'
   | 'ESL_INVALID_INPUT'
-  | 'ESL_QUEUE_FULL';
+  | 'ESL_QUEUE_FULL'
+  | 'ESL_INVALID_ORIGINATE';
 
 export abstract class EslError extends Error {
   abstract readonly code: EslErrorCode;
@@ -82,5 +83,12 @@ export class EslInputError extends EslError {
 export class EslQueueFullError extends EslError {
   override readonly name = 'EslQueueFullError';
   readonly code = 'ESL_QUEUE_FULL' as const;
+  readonly fatal = false;
+}
+
+/** An originate field outside what originate.ts can render without ambiguity. Nothing was built. */
+export class OriginateInputError extends EslError {
+  override readonly name = 'OriginateInputError';
+  readonly code = 'ESL_INVALID_ORIGINATE' as const;
   readonly fatal = false;
 }
