@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { buildApi } from '../../src/api/index.js';
 import { NumberVault } from '../../src/security/number-vault.js';
@@ -19,7 +19,7 @@ export interface Harness {
   notified: string[];
   healthy: { ok: boolean };
   /** inject with the acme key unless headers say otherwise */
-  call(options: InjectOptions & { key?: string | null }): ReturnType<FastifyInstance['inject']>;
+  call(options: InjectOptions & { key?: string | null }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
