@@ -125,7 +125,7 @@ describe('buildOriginateCommand', () => {
     ['a quote', { origination_caller_id_name: "O'Brien" }],
     ['a space', { origination_caller_id_name: 'John Doe' }],
     ['a delimiter switch', { my_worker_id: '^^:w1' }],
-    ['a variable expansion', { my_worker_id: '${system(id)}' }],
+    ['a variable expansion', { my_worker_id: `\${system(id)}` }],
     ['an upper-case name', { My_Worker: 'w1' }],
     ['an empty value', { my_worker_id: '' }],
   ])('refuses %s', (_, variables) => {
