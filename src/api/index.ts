@@ -61,6 +61,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxProvider>();
 
   app.setValidatorCompiler(typeBoxValidatorCompiler);
+  // JSON only: a text/plain body would otherwise reach validation as a string and read as a 400.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   app.decorateRequest('principal', null);
