@@ -44,6 +44,7 @@ export class Channel {
   phase: ChannelPhase = 'ringing';
   private timer: NodeJS.Timeout | undefined;
   private progressed = false;
+  private hangupPending = false;
   private jobDone = false;
   private answeredUs = 0;
   private progressUs = 0;
@@ -87,32 +88,45 @@ export class Channel {
       );
       return;
     }
-    // The 180 Ringing of a live callee comes back within a round trip; modelled as immediate.
-    this.progressUs = Date.now() * 1000;
-    this.values.set('progress_us', String(this.progressUs));
-    this.progressed = true;
-    this.run(CALL_SCRIPTS.ringing, '');
-    if (verdict.kind === 'answer' && verdict.ringMs < timeoutMs) {
-      this.after(verdict.ringMs, () => this.answer(verdict.talkMs));
-    } else {
-      this.after(timeoutMs, () => this.hangUp(this.cancelled('NO_ANSWER')));
-    }
+    // A live callee's 180 Ringing comes back after a tenth of the ring time (a network round
+    // trip plus the far switch's routing); then the answer, or ringing until originate_timeout.
+    const progressMs = (verdict.kind === 'answer' ? verdict.ringMs : timeoutMs) / 10;
+    this.after(progressMs, () => {
+      this.progressUs = Date.now() * 1000;
+      this.values.set('progress_us', String(this.progressUs));
+      this.progressed = true;
+      this.run(CALL_SCRIPTS.ringing, '');
+      if (verdict.kind === 'answer' && verdict.ringMs < timeoutMs) {
+        this.after(verdict.ringMs - progressMs, () => this.answer(verdict.talkMs));
+      } else {
+        this.after(timeoutMs - progressMs, () => this.hangUp(this.cancelled('NO_ANSWER')));
+      }
+    });
   }
 
-  /** uuid_kill / hupall / sendmsg hangup. Returns false when the call is already gone. */
+  /**
+   * uuid_kill / hupall / sendmsg hangup. Returns false when the call is already gone. The hangup
+   * runs on the channel's own turn, after the caller's reply, as FreeSWITCH's channel thread does
+   * (fixture 21: `+OK` comes before CHANNEL_HANGUP).
+   */
   kill(cause: string): boolean {
-    if (this.phase === 'ended') return false;
-    if (this.phase === 'answered') {
-      this.hangUp({
-        script: CALL_SCRIPTS.killAfterAnswer,
-        cause,
-        sipStatus: 200,
-        sipPhrase: 'OK',
-        disposition: 'send_bye',
-      });
-    } else {
-      this.hangUp(this.cancelled(cause));
-    }
+    if (this.phase === 'ended' || this.hangupPending) return false;
+    this.hangupPending = true;
+    clearTimeout(this.timer);
+    const answered = this.phase === 'answered';
+    setImmediate(() =>
+      this.hangUp(
+        answered
+          ? {
+              script: CALL_SCRIPTS.killAfterAnswer,
+              cause,
+              sipStatus: 200,
+              sipPhrase: 'OK',
+              disposition: 'send_bye',
+            }
+          : this.cancelled(cause),
+      ),
+    );
     return true;
   }
 
@@ -150,6 +164,7 @@ export class Channel {
   }
 
   private hangUp(hangup: Hangup): void {
+    if (this.phase === 'ended') return;
     clearTimeout(this.timer);
     this.phase = 'ended';
     const endUs = Date.now() * 1000;

@@ -55,6 +55,8 @@ export interface CompiledStep {
   readonly plain: readonly Part[];
   readonly json: readonly Part[];
   readonly lookup: ReadonlyMap<string, ValueProgram>;
+  /** Whether the originate `{…}` variables appear in this event (only with the variable list). */
+  readonly hasUserVars: boolean;
 }
 export type CompiledScript = ReadonlyArray<CompiledStep | 'BACKGROUND_JOB'>;
 
@@ -90,7 +92,8 @@ function compileStep(step: RecordedStep, vars: readonly [string, string][]): Com
     pushParts(plain, [`${name}: `, ...value.plain, '\n']);
     pushParts(json, [`,${JSON.stringify(name)}:"`, ...value.json, '"']);
   }
-  return { event: step.event, calledFrom: step.calledFrom, plain, json, lookup };
+  const hasUserVars = headers.some(([name]) => name === USER_VARS_MARKER);
+  return { event: step.event, calledFrom: step.calledFrom, plain, json, lookup, hasUserVars };
 }
 
 /** Compiles a script whose variable operations apply on top of `parentVars`. */
@@ -195,7 +198,8 @@ export class ChannelEvent implements SimEvent {
     if (value === undefined) {
       const program = this.step.lookup.get(lower);
       if (program) value = this.values.render(program.raw, 'raw');
-      else if (lower.startsWith('variable_')) value = this.values.userVar(name.slice('variable_'.length));
+      else if (this.step.hasUserVars && lower.startsWith('variable_'))
+        value = this.values.userVar(name.slice('variable_'.length));
     }
     this.lookupCache.set(lower, value);
     return value;

@@ -298,11 +298,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
    * Both forms of originate. With a jobUuid (bgapi) the result goes out as BACKGROUND_JOB and
    * nothing is returned; without (api) the returned Promise resolves to the api/response body.
    */
-  private originate(
-    commandText: string,
-    args: string,
-    jobUuid: string | undefined,
-  ): Promise<string> | undefined {
+  private originate(args: string, jobUuid: string | undefined): Promise<string> | undefined {
     const atMs = Date.now();
     const request = parseOriginate(args);
     const uuid = request.variables.get('origination_uuid') ?? this.ctx.random.uuid();
@@ -349,10 +345,13 @@ export class SimNodeServer implements SessionHost, ChannelHost {
       const values = new CallValues();
       values.set('uuid', uuid);
       values.set('session_id', String(sessionId));
-      for (const step of CALL_SCRIPTS.invalidGateway) {
-        if (step !== 'BACKGROUND_JOB')
-          this.emit(new ChannelEvent(step, values, this.origin(step.calledFrom), uuid));
-      }
+      // After the reply, as the originate thread fires them (fixture 60).
+      setImmediate(() => {
+        for (const step of CALL_SCRIPTS.invalidGateway) {
+          if (step !== 'BACKGROUND_JOB')
+            this.emit(new ChannelEvent(step, values, this.origin(step.calledFrom), uuid));
+        }
+      });
       record(false, request.gateway, request.destination, 'INVALID_GATEWAY');
       return finish('-ERR INVALID_GATEWAY\n');
     }

@@ -55,7 +55,7 @@ export function parseFrames(stream: Buffer): { frames: Frame[]; rest: Buffer } {
 export class WireClient {
   readonly frames: Frame[] = [];
   closed = false;
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
 
   private constructor(readonly socket: Socket) {
