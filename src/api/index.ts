@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { uuidv7 } from '../domain/ids.js';
 import { TaskInputSchema } from '../intake/task-intake.js';
 import { ApiKeyRing, authenticate } from './auth.js';
 import { httpMetrics } from './http-metrics.js';
@@ -58,6 +59,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         }
       : { logger: false }),
     bodyLimit: options.limits?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    // Our own ids (never a client's header, which would let callers write into our logs), echoed
+    // back as X-Request-Id so a client report can be matched to the log lines (R1.9).
+    genReqId: () => uuidv7(options.clock()),
   }).withTypeProvider<TypeBoxProvider>();
 
   app.setValidatorCompiler(typeBoxValidatorCompiler);
@@ -67,6 +71,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler(handleNotFound);
   app.decorateRequest('principal', null);
 
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   const metrics = httpMetrics(options.metricsRegistry);
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
 

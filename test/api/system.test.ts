@@ -114,6 +114,7 @@ describe('system endpoints', () => {
     const ok = await h.call({ method: 'GET', url: '/healthz', key: null });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({ ok: true, details: { store: 'up' } });
+    expect(ok.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     h.healthy.ok = false;
     const down = await h.call({ method: 'GET', url: '/healthz', key: null });
     expect(down.statusCode).toBe(503);

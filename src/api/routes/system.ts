@@ -8,13 +8,17 @@ const HealthSchema = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
 });
 
-/** Unauthenticated endpoints for load balancers, Prometheus and people reading the docs. */
+/**
+ * Unauthenticated endpoints for load balancers, Prometheus and people reading the docs
+ * (`security: []` overrides the document-wide key requirement in the OpenAPI output).
+ */
 export function systemRoutes(app: ApiApp, options: ApiOptions): void {
   app.get(
     '/healthz',
     {
       schema: {
         tags: TAGS,
+        security: [],
         summary: 'Liveness and readiness: 200 when healthy, 503 otherwise',
         response: { 200: HealthSchema, 503: HealthSchema },
       },
@@ -34,7 +38,7 @@ export function systemRoutes(app: ApiApp, options: ApiOptions): void {
 
   app.get(
     '/metrics',
-    { schema: { tags: TAGS, summary: 'Prometheus metrics (text exposition format)' } },
+    { schema: { tags: TAGS, security: [], summary: 'Prometheus metrics (text exposition format)' } },
     async (_request, reply) => {
       const text = await options.metricsRegistry.metrics();
       return reply.type(options.metricsRegistry.contentType).send(text);
@@ -43,7 +47,7 @@ export function systemRoutes(app: ApiApp, options: ApiOptions): void {
 
   app.get(
     '/openapi.json',
-    { schema: { tags: TAGS, summary: 'This API as an OpenAPI 3.1 document' } },
+    { schema: { tags: TAGS, security: [], summary: 'This API as an OpenAPI 3.1 document' } },
     async () => app.swagger(),
   );
 }

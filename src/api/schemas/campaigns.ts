@@ -11,15 +11,13 @@ import {
   Version,
 } from './common.js';
 
-/** The callee outcomes a campaign may retry (see nextStepAfterAttempt); others are final. */
-export const RETRYABLE_OUTCOMES = ['busy', 'no_answer', 'rejected', 'network_failure'] as const;
-
 const DelaySec = Type.Integer({ minimum: 0, maximum: 604_800 });
 
 export const RetryPolicySchema = Type.Object(
   {
     maxAttempts: Type.Integer({ minimum: 1, maximum: 10 }),
     retryDelaySec: Type.Optional(
+      // The callee outcomes a campaign may retry (see nextStepAfterAttempt); others are final.
       Type.Object(
         {
           busy: Type.Optional(DelaySec),
