@@ -234,7 +234,8 @@ const UNANSWERED: Readonly<Record<string, Verdict>> = {
   STALE_DATE: NETWORK,
   // 608: an intermediary (call analytics) refused before the phone rang.
   REJECT_ALL: ['rejected', false],
-  [USAGE_ERROR_CAUSE]: ['not_dialed', false],
+  // A usage error after a channel exists cannot happen; if it does, we know nothing.
+  [USAGE_ERROR_CAUSE]: UNKNOWN,
 };
 
 /** Causes that say little by themselves: the SIP status, when known, decides instead. */
@@ -251,18 +252,22 @@ export function classifyHangup(facts: HangupFacts): OutcomeVerdict {
   if (cause === 'CALL_REJECTED' && (sipCode === 401 || sipCode === 403 || sipCode === 407)) {
     return verdict(NETWORK);
   }
-  if ((GENERIC_CAUSES.has(cause) || !(cause in UNANSWERED)) && sipCode !== undefined) {
+  if ((GENERIC_CAUSES.has(cause) || !Object.hasOwn(UNANSWERED, cause)) && sipCode !== undefined) {
     return verdict(bySipCode(sipCode));
   }
-  return verdict(UNANSWERED[cause] ?? UNKNOWN);
+  return verdict(lookup(cause));
 }
 
 function bySipCode(code: number): Verdict {
   const cause = sipCodeToCause(code);
-  if (!GENERIC_CAUSES.has(cause)) return UNANSWERED[cause] ?? UNKNOWN;
+  if (!GENERIC_CAUSES.has(cause)) return lookup(cause);
   if (code >= 500 && code < 600) return NETWORK;
   if (code >= 400 && code < 700) return REJECTED;
   return UNKNOWN;
+}
+
+function lookup(cause: string): Verdict {
+  return Object.hasOwn(UNANSWERED, cause) ? UNANSWERED[cause]! : UNKNOWN;
 }
 
 function verdict([outcome, mayHaveReachedCallee]: Verdict): OutcomeVerdict {

@@ -86,7 +86,10 @@ describe('classifyHangup — every cause', () => {
   it('never says not_dialed once a channel was created (property)', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.constantFrom(...HANGUP_CAUSES, USAGE_ERROR_CAUSE), fc.string()),
+        fc.oneof(
+          fc.constantFrom(...HANGUP_CAUSES, USAGE_ERROR_CAUSE, 'usage_error', 'toString', '__proto__'),
+          fc.string(),
+        ),
         fc.option(fc.integer({ min: 100, max: 699 }), { nil: undefined }),
         (cause, sipCode) => {
           const verdict = classifyHangup({ cause, sipCode, answered: false, channelCreated: true });

@@ -229,3 +229,30 @@ describe('urlDecode follows switch_url_decode', () => {
     expect(urlDecode(input)).toBe(output);
   });
 });
+
+describe('lazy plain headers', () => {
+  it('answer the same before and after the header map is built', () => {
+    const complete = events('22-originate-busy-486-plain.txt').find(
+      (e) => e.name === 'CHANNEL_HANGUP_COMPLETE',
+    )!;
+    const names = [
+      'Unique-ID',
+      'Hangup-Cause',
+      'variable_sip_req_uri',
+      'Event-Name',
+      'Caller-Callee-ID-Name',
+    ];
+    const before = names.map((n) => complete.header(n));
+    for (let i = 0; i < 20; i++) complete.header('Nope'); // past the lookup threshold: the map is built
+    expect(names.map((n) => complete.header(n))).toEqual(before);
+    expect(before).toEqual([
+      'c5769cf3-8f82-4391-b2e1-7b3f01b81f6e',
+      'USER_BUSY',
+      '13800000001@127.0.0.1:5090',
+      'CHANNEL_HANGUP_COMPLETE',
+      'Outbound Call',
+    ]);
+    expect(complete.headers.has('Nope')).toBe(false);
+    expect(complete.header('Event-Name: X')).toBeUndefined();
+  });
+});
