@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util';
+import {
+  CONFIG_ENVIRONMENT_VARIABLES,
+  type Config,
+  ConfigError,
+  loadConfig,
+  resolvedPaths,
+} from '../config/config.js';
+import { createLogger } from '../observability/logger.js';
+import { startDemo } from '../platform/demo.js';
+import { startPlatform } from '../platform/platform.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { runSim } from './sim-command.js';
+
+const HELP = `switchboard — outbound calling and callbacks on FreeSWITCH
+
+Usage: switchboard <command> [options]
+
+Commands:
+  start     Run the platform (API + scheduler + worker) on its SQLite file, against the
+            switches configured through the API (POST /v1/switches).
+  demo      The platform plus two simulated FreeSWITCH nodes and two sample campaigns;
+            calls flow at once (this is what \`npm start\` runs). Data: <data-dir>/demo, wiped.
+  sim       Run the FreeSWITCH Event Socket simulator alone (see \`switchboard sim --help\`).
+  migrate   Create or upgrade the database, then exit.
+
+Options for start, demo and migrate:
+  --host <addr>      HTTP listen address        (SWITCHBOARD_HTTP_HOST, default 127.0.0.1)
+  --port <n>         HTTP port                  (SWITCHBOARD_HTTP_PORT, default 8080)
+  --data-dir <dir>   Data folder                (SWITCHBOARD_DATA_DIR, default ./data)
+  --log-level <lvl>  fatal|error|warn|info|debug (SWITCHBOARD_LOG_LEVEL, default info)
+  -h, --help         This text
+
+Configuration is read from SWITCHBOARD_CONFIG (a JSON file), then the environment
+(${CONFIG_ENVIRONMENT_VARIABLES.join(', ')}), then these flags; see README.md.
+`;
+
+function configFrom(values: Record<string, string | boolean | undefined>): Config {
+  const port = values.port === undefined ? undefined : Number(values.port);
+  return loadConfig(process.env, {
+    httpHost: values.host,
+    httpPort: port,
+    dataDir: values['data-dir'],
+    logLevel: values['log-level'],
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'sim') return runSim(rest);
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(HELP);
+    return command ? 0 : 1;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = configFrom(values);
+  const logger = createLogger(config.logLevel, command === 'demo' ? process.stderr : process.stdout);
+
+  if (command === 'migrate') {
+    const store = openSqliteStore(resolvedPaths(config).databasePath);
+    await store.close();
+    process.stdout.write(`database ready: ${resolvedPaths(config).databasePath}\n`);
+    return 0;
+  }
+  if (command !== 'start' && command !== 'demo') {
+    process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
+    return 2;
+  }
+  const running =
+    command === 'demo'
+      ? await startDemo({ config: { ...config, logLevel: config.logLevel }, logger })
+      : { platform: await startPlatform({ config, logger }) };
+  const platform = 'platform' in running ? running.platform : undefined;
+  if (command === 'start' && platform) {
+    logger.info(
+      { url: platform.url, docs: `${platform.url}/docs`, metrics: `${platform.url}/metrics` },
+      'switchboard started',
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  logger.info('stopping');
+  if ('stop' in running) await running.stop();
+  else await running.platform.stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (
+      error instanceof ConfigError ||
+      (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+    ) {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(
+      `switchboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

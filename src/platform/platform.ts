@@ -1,0 +1,154 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApi } from '../api/index.js';
+import { type Config, resolvedPaths } from '../config/config.js';
+import { MemoryDialSlots } from '../coord/memory-dial-slots.js';
+import { PlatformMetrics } from '../observability/metrics.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { loadOrCreateApiKey } from '../security/api-key-file.js';
+import { keysFromEnvironment, loadOrCreateKeyFile, NumberVault } from '../security/number-vault.js';
+import type { Store } from '../store/contract.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { recoverOpenAttempts } from '../worker/recovery.js';
+import type { SwitchEndpoint } from '../worker/switch-link.js';
+import { Worker } from '../worker/worker.js';
+
+export interface PlatformOptions {
+  config: Config;
+  logger: Logger;
+  clock?: () => number;
+  /** How long start-up waits for switches before dispatching anyway (the down ones are skipped). */
+  switchWaitMs?: number;
+}
+
+export interface Platform {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly tenantId: string;
+  readonly store: Store;
+  readonly vault: NumberVault;
+  readonly scheduler: Scheduler;
+  readonly worker: Worker;
+  readonly metrics: PlatformMetrics;
+  /** Re-reads switches from the store and connects to new ones. */
+  refreshSwitches(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded platform: api + scheduler + worker in one process on one SQLite file (the
+ * default of ARCHITECTURE.md). Start order matters for "never ring twice": the worker connects
+ * and takes over the calls a previous run left open (re-holding their slots) before the
+ * scheduler hands out anything new.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const { config, logger } = options;
+  const clock = options.clock ?? Date.now;
+  const paths = resolvedPaths(config);
+  const vault = new NumberVault(
+    config.dataKeys && config.indexKey
+      ? keysFromEnvironment(config.dataKeys, config.indexKey)
+      : loadOrCreateKeyFile(paths.keyFile),
+  );
+  const store = openSqliteStore(paths.databasePath);
+  await store.tenants.ensure({ id: config.tenantId, name: config.tenantId }, clock());
+  const apiKey = config.apiKey ?? loadOrCreateApiKey(paths.apiKeyFile);
+  const metrics = new PlatformMetrics({ defaultMetrics: true });
+  const slots = new MemoryDialSlots(config.capsGuardMs);
+
+  let scheduler: Scheduler | undefined;
+  const worker = new Worker({
+    workerId: config.workerId,
+    store,
+    vault,
+    clock,
+    logger,
+    metrics,
+    maxCalls: config.maxCalls,
+    onAttemptEnded: (attemptId, campaignId) => scheduler?.attemptEnded(attemptId, campaignId),
+    onTasksMoved: (campaignId) => scheduler?.tasksSubmitted(campaignId),
+  });
+  scheduler = new Scheduler({ store, slots, worker, workerId: config.workerId, clock, logger, metrics });
+  const readyScheduler = scheduler;
+
+  const refreshSwitches = async (): Promise<void> => {
+    const switches = await store.resources.listSwitches();
+    const endpoints: SwitchEndpoint[] = switches
+      .filter((s) => s.enabled)
+      .map((s) => ({
+        id: s.id,
+        name: s.name,
+        host: s.eslHost,
+        port: s.eslPort,
+        password: vault.decrypt(s.eslPasswordSealed),
+      }));
+    worker.setSwitches(endpoints);
+  };
+  await refreshSwitches();
+  const down = await worker.waitForSwitches(options.switchWaitMs ?? 5_000);
+  if (down.length > 0)
+    logger.warn({ switches: down }, 'switches not reachable at start; dispatching to the others');
+  await recoverOpenAttempts(store, worker, readyScheduler, logger);
+  readyScheduler.start();
+
+  let api: FastifyInstance;
+  try {
+    api = await buildApi({
+      store,
+      vault,
+      apiKeys: [{ key: apiKey, tenantId: config.tenantId }],
+      clock,
+      logger: logger.child({ part: 'api' }),
+      metricsRegistry: metrics.registry,
+      health: async () => {
+        const switches = await store.resources.listSwitches();
+        const ready = switches.filter((s) => worker.isSwitchUsable(s.id)).map((s) => s.name);
+        return {
+          ok: true,
+          details: {
+            switchesReady: ready,
+            switchesConfigured: switches.length,
+            activeCalls: worker.activeCalls,
+          },
+        };
+      },
+      notify: {
+        tasksSubmitted: (campaignId) => readyScheduler.tasksSubmitted(campaignId),
+        campaignChanged: (campaignId) => readyScheduler.campaignChanged(campaignId),
+        resourcesChanged: () => {
+          readyScheduler.resourcesChanged();
+          void refreshSwitches().catch((error: unknown) =>
+            logger.error({ err: error }, 'reloading switches failed'),
+          );
+        },
+      },
+    });
+    await api.listen({ host: config.httpHost, port: config.httpPort });
+  } catch (error) {
+    await readyScheduler.stop();
+    await worker.stop();
+    await store.close();
+    throw error;
+  }
+  const address = api.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  const url = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+
+  return {
+    url,
+    apiKey,
+    tenantId: config.tenantId,
+    store,
+    vault,
+    scheduler: readyScheduler,
+    worker,
+    metrics,
+    refreshSwitches,
+    async stop() {
+      await api.close();
+      await readyScheduler.stop();
+      await worker.stop();
+      await store.close();
+    },
+  };
+}
