@@ -69,6 +69,15 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     throw error;
   }
   const api = new ApiClient(platform.url, platform.apiKey);
+  const perCampaign = options.tasksPerCampaign ?? 2_000;
+  // Said first: the API serves from here on, while the sample data goes in through it.
+  print(
+    `Switchboard demo: ${sim.nodes.length} simulated switches, 3 lines, 2 campaigns × ${perCampaign} tasks`,
+  );
+  print(`  API docs   ${platform.url}/docs`);
+  print(`  metrics    ${platform.url}/metrics`);
+  print(`  health     ${platform.url}/healthz`);
+  print(`  API key    ${platform.apiKey}   (curl -H 'Authorization: Bearer …' ${platform.url}/v1/campaigns)`);
   const switchIds: string[] = [];
   for (const node of sim.nodes) {
     const created = await api.post<Created>('/v1/switches', {
@@ -117,7 +126,6 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       maxCallDurationSec: 120,
     }),
   ];
-  const perCampaign = options.tasksPerCampaign ?? 2_000;
   for (const [i, campaign] of campaigns.entries()) {
     const tasks = sampleNumbers(perCampaign, i * perCampaign).map((number, n) => ({
       number,
@@ -126,13 +134,6 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     await api.post(`/v1/campaigns/${campaign.id}/tasks/batch`, { tasks });
   }
 
-  print(
-    `Switchboard demo running: ${sim.nodes.length} simulated switches, 3 lines, ${campaigns.length} campaigns × ${perCampaign} tasks`,
-  );
-  print(`  API docs   ${platform.url}/docs`);
-  print(`  metrics    ${platform.url}/metrics`);
-  print(`  health     ${platform.url}/healthz`);
-  print(`  API key    ${platform.apiKey}   (curl -H 'Authorization: Bearer …' ${platform.url}/v1/campaigns)`);
   const startedAt = Date.now();
   let lastAttempts = 0;
   let lastAt = startedAt;
