@@ -1,25 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hashApiKey } from '../security/api-keys.js';
+import { isPlatformScoped, isRole, type Permission, permissionsOf, type Role } from '../security/rbac.js';
+import type { Store } from '../store/contract.js';
 import { ProblemError } from './problem.js';
+import type { TokenBuckets } from './rate-limit.js';
 
-/**
- * What an API key may do. Every /v1 route names the permission it needs in its config
- * (`config: { permission: 'tasks:write' }`) and one hook checks it, so roles (R1.10: administrator,
- * operator, auditor) only have to change `permissionsOf`.
- */
-export const PERMISSIONS = [
-  'campaigns:read',
-  'campaigns:write',
-  'tasks:read',
-  'tasks:write',
-  'resources:read',
-  'resources:write',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export type { Permission, Role } from '../security/rbac.js';
 
+/** Who is calling: the key's tenant and role, and how audit entries name them. */
 export interface Principal {
   tenantId: string;
+  role: Role;
   permissions: ReadonlySet<Permission>;
+  /** `bootstrap:<tenant>` for a configured key, `key:<id>` for a key made through the API. */
+  actor: string;
 }
 
 declare module 'fastify' {
@@ -36,9 +31,9 @@ function digest(text: string): Buffer {
 }
 
 /**
- * Finds the tenant a presented key acts for. Keys are compared as SHA-256 digests with
- * timingSafeEqual against every configured key, without stopping at a match, so neither the
- * key's length nor its position leaks through response time.
+ * The bootstrap keys from configuration: each acts as platform_admin for its tenant. Keys are
+ * compared as SHA-256 digests with timingSafeEqual against every configured key, without
+ * stopping at a match, so neither the key's length nor its position leaks through response time.
  */
 export class ApiKeyRing {
   private readonly keys: ReadonlyArray<{ digest: Buffer; tenantId: string }>;
@@ -63,11 +58,6 @@ export class ApiKeyRing {
   }
 }
 
-/** Bootstrap keys act with every permission until roles arrive. */
-function permissionsOf(_tenantId: string): ReadonlySet<Permission> {
-  return new Set(PERMISSIONS);
-}
-
 function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
@@ -78,26 +68,97 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header.length > 0 ? header : undefined;
 }
 
-/** onRequest hook for /v1: identifies the caller, then checks the route's permission. */
-export function authenticate(keyRing: ApiKeyRing) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+/** last_used_at is written at most this often per key, so reads do not turn into writes. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const UNAUTHORIZED = 'send a valid API key as "Authorization: Bearer <key>"';
+
+async function identify(
+  presented: string,
+  keyRing: ApiKeyRing,
+  store: Store,
+  nowMs: number,
+): Promise<Principal | undefined> {
+  const bootstrapTenant = keyRing.tenantOf(presented);
+  if (bootstrapTenant !== undefined) {
+    return {
+      tenantId: bootstrapTenant,
+      role: 'platform_admin',
+      permissions: permissionsOf('platform_admin'),
+      actor: `bootstrap:${bootstrapTenant}`,
+    };
+  }
+  // The lookup is by the hash of a 256-bit secret: its timing tells nothing about other keys.
+  const record = await store.apiKeys.findByHash(hashApiKey(presented));
+  if (!record || record.revokedAt !== null || !isRole(record.role)) return undefined;
+  if (record.lastUsedAt === null || nowMs - record.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+    await store.apiKeys.touch(record.id, nowMs);
+  }
+  return {
+    tenantId: record.tenantId,
+    role: record.role,
+    permissions: permissionsOf(record.role),
+    actor: `key:${record.id}`,
+  };
+}
+
+/**
+ * onRequest hook for /v1: identifies the caller, applies its rate limit, then checks the
+ * route's permission — failing closed when a route names none.
+ */
+export function authenticate(
+  keyRing: ApiKeyRing,
+  store: Store,
+  clock: () => number,
+  buckets: TokenBuckets | undefined,
+) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const key = presentedKey(request);
-    const tenantId = key === undefined ? undefined : keyRing.tenantOf(key);
-    if (tenantId === undefined) {
-      throw new ProblemError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>"');
+    const now = clock();
+    const principal = key === undefined ? undefined : await identify(key, keyRing, store, now);
+    if (principal === undefined) throw new ProblemError(401, 'unauthorized', UNAUTHORIZED);
+    if (buckets) {
+      const waitMs = buckets.take(principal.actor, now);
+      if (waitMs > 0) {
+        reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+        throw new ProblemError(429, 'rate_limited', 'too many requests for this API key; retry later');
+      }
     }
-    const principal = { tenantId, permissions: permissionsOf(tenantId) };
     const needed = request.routeOptions.config.permission;
-    // Fail closed: a route that forgot to name its permission is refused, not opened.
     if (needed === undefined || !principal.permissions.has(needed)) {
-      throw new ProblemError(403, 'forbidden', `this key lacks the ${needed ?? 'required'} permission`);
+      throw new ProblemError(
+        403,
+        'forbidden',
+        `the ${principal.role} role lacks ${needed ?? 'a permission'}`,
+      );
     }
     request.principal = principal;
   };
 }
 
 /** The caller of an authenticated route; the auth hook guarantees it is set. */
-export function tenantOf(request: FastifyRequest): string {
+export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new Error('route reached without authentication');
-  return request.principal.tenantId;
+  return request.principal;
+}
+
+export function tenantOf(request: FastifyRequest): string {
+  return principalOf(request).tenantId;
+}
+
+/**
+ * The tenant a request acts on: the caller's own, or — for a platform admin only — the one it
+ * names. Another tenant named by anyone else reads as not found, like every foreign object.
+ */
+export async function targetTenant(
+  request: FastifyRequest,
+  store: Store,
+  requested: string | undefined,
+): Promise<string> {
+  const principal = principalOf(request);
+  if (requested === undefined || requested === principal.tenantId) return principal.tenantId;
+  if (!isPlatformScoped(principal.role) || !(await store.tenants.get(requested))) {
+    throw new ProblemError(404, 'not_found', 'tenant not found');
+  }
+  return requested;
 }

@@ -5,16 +5,26 @@ import { uuidv7 } from '../domain/ids.js';
 import { TaskInputSchema } from '../intake/task-intake.js';
 import { ApiKeyRing, authenticate } from './auth.js';
 import { httpMetrics } from './http-metrics.js';
-import { type ApiApp, type ApiOptions, DEFAULT_BODY_LIMIT_BYTES } from './options.js';
+import {
+  type ApiApp,
+  type ApiOptions,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_SMALL_BODY_LIMIT_BYTES,
+} from './options.js';
 import { handleError, handleNotFound } from './problem.js';
+import { DEFAULT_RATE_LIMIT, TokenBuckets } from './rate-limit.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { erasureRoutes } from './routes/erasures.js';
 import { resourceRoutes } from './routes/resources.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
+import { tenantRoutes } from './routes/tenants.js';
 import { ProblemSchema } from './schemas/common.js';
 import { type TypeBoxProvider, typeBoxValidatorCompiler } from './validation.js';
 
-export type { Permission, Principal } from './auth.js';
+export type { Permission, Principal, Role } from './auth.js';
 export type { ApiOptions } from './options.js';
 export type { Problem } from './problem.js';
 
@@ -36,6 +46,8 @@ const REDACTED_PATHS = [
   'eslPassword',
   'body.eslPassword',
   'req.body.eslPassword',
+  'key',
+  'body.key',
 ];
 
 /**
@@ -74,6 +86,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Only a batch of tasks needs a large body; every other route gets a small limit, so a
+  // client cannot make the server buffer megabytes where a few hundred bytes are expected.
+  const smallBodyLimit = options.limits?.smallBodyLimitBytes ?? DEFAULT_SMALL_BODY_LIMIT_BYTES;
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= smallBodyLimit;
+  });
   const metrics = httpMetrics(options.metricsRegistry);
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
 
@@ -102,10 +120,16 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // Everything under /v1 is authenticated and tenant-scoped; the hook lives in this scope only.
   await app.register(async (scope) => {
     const v1 = scope.withTypeProvider<TypeBoxProvider>();
-    v1.addHook('onRequest', authenticate(keyRing));
+    const rateLimit = options.limits?.rateLimit ?? DEFAULT_RATE_LIMIT;
+    const buckets = rateLimit === false ? undefined : new TokenBuckets(rateLimit);
+    v1.addHook('onRequest', authenticate(keyRing, options.store, options.clock, buckets));
     campaignRoutes(v1, options);
     taskRoutes(v1, options);
     resourceRoutes(v1, options);
+    tenantRoutes(v1, options);
+    apiKeyRoutes(v1, options);
+    auditRoutes(v1, options);
+    erasureRoutes(v1, options);
   });
 
   return app;

@@ -4,12 +4,16 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NumberVault } from '../security/number-vault.js';
 import type { Store } from '../store/contract.js';
+import type { RateLimit } from './rate-limit.js';
 import type { TypeBoxProvider } from './validation.js';
 
 export interface ApiOptions {
   store: Store;
   vault: NumberVault;
-  /** Bootstrap API keys from config: key → tenant it acts for. Compared in constant time. */
+  /**
+   * Bootstrap API keys from config: key → tenant it acts for, as platform_admin. Compared in
+   * constant time. Other keys are made through /v1/api-keys and live (hashed) in the store.
+   */
   apiKeys: ReadonlyArray<{ key: string; tenantId: string }>;
   /** Epoch ms; the API never reads the wall clock itself. */
   clock: () => number;
@@ -27,13 +31,18 @@ export interface ApiOptions {
   limits?: {
     /** Tasks per batch request; default 10,000. */
     maxBatch?: number;
-    /** Request body limit; default 16 MiB (a full batch of 10,000 tasks with variables fits). */
+    /** Body limit of a batch request; default 16 MiB (a full batch of 10,000 tasks with variables fits). */
     bodyLimitBytes?: number;
+    /** Body limit of every other request; default 64 KiB. */
+    smallBodyLimitBytes?: number;
+    /** Per API key; `false` turns it off (tests that drive many requests on a frozen clock). */
+    rateLimit?: RateLimit | false;
   };
 }
 
 export const DEFAULT_MAX_BATCH = 10_000;
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_SMALL_BODY_LIMIT_BYTES = 64 * 1024;
 
 /** The Fastify instance the routes are registered on, typed by their TypeBox schemas. */
 export type ApiApp = FastifyInstance<

@@ -3,7 +3,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { InvalidPhoneNumberError, maskPhoneNumber, parsePhoneNumber } from '../domain/phone-number.js';
 import type { Campaign } from '../domain/resources.js';
 import type { NumberVault } from '../security/number-vault.js';
-import type { NewTask } from '../store/contract.js';
+import type { DestinationPolicy, NewTask } from '../store/contract.js';
+import { DEFAULT_DESTINATION_POLICY, destinationRefusal } from './destination-policy.js';
 import { isRfc3339, parseInstant } from './timestamps.js';
 
 // TypeBox checks formats through a process-wide registry; setting the same checker twice is harmless.
@@ -48,8 +49,16 @@ export interface FieldError {
   message: string;
 }
 
+/** Stable per-item codes; the API uses the same ones for a single task's 400. */
+export type IntakeErrorCode =
+  | 'validation_failed'
+  | 'invalid_number'
+  | 'destination_denied'
+  | 'premium_rate_refused'
+  | 'number_suppressed';
+
 export interface IntakeError {
-  code: 'validation_failed' | 'invalid_number';
+  code: IntakeErrorCode;
   message: string;
   errors: FieldError[];
 }
@@ -62,6 +71,8 @@ export interface IntakeContext {
   tenantId: string;
   campaign: Pick<Campaign, 'id' | 'defaultRegion'>;
   newTaskId: () => string;
+  /** The tenant's fraud guards; premium-rate refused when omitted. */
+  destinations?: DestinationPolicy;
 }
 
 /** Enough to fix an item without drowning the response in one bad item's errors. */
@@ -104,6 +115,8 @@ export function intakeTask(input: unknown, context: IntakeContext): IntakeVerdic
     }
     throw error;
   }
+  const refusal = destinationRefusal(e164, context.destinations ?? DEFAULT_DESTINATION_POLICY);
+  if (refusal) return invalid(refusal.code, [{ path: '/number', message: refusal.message }]);
 
   const { nowMs } = context;
   const notBefore = input.notBefore === undefined ? nowMs : parseInstant(input.notBefore);
@@ -136,6 +149,29 @@ export function intakeTask(input: unknown, context: IntakeContext): IntakeVerdic
       externalRef: input.externalRef ?? null,
     },
   };
+}
+
+/**
+ * Moves accepted items whose number was erased with suppression to the rejected ones (the
+ * store is asked once per batch, so this runs after the synchronous per-item checks).
+ */
+export function refuseSuppressed(batch: BatchIntake, suppressed: ReadonlySet<string>): BatchIntake {
+  if (suppressed.size === 0) return batch;
+  const result: BatchIntake = { accepted: [], rejected: [...batch.rejected] };
+  for (const item of batch.accepted) {
+    if (suppressed.has(item.task.numberIndex)) {
+      result.rejected.push({
+        index: item.index,
+        error: {
+          code: 'number_suppressed',
+          message: '/number: this number was erased and may not be imported again',
+          errors: [{ path: '/number', message: 'erased and suppressed' }],
+        },
+      });
+    } else result.accepted.push(item);
+  }
+  result.rejected.sort((a, b) => a.index - b.index);
+  return result;
 }
 
 export interface BatchIntake {

@@ -64,13 +64,29 @@ export class NumberVault {
     }
   }
 
+  /** The id of the key that sealed a value (`v1.<keyId>.…`). */
+  keyIdOf(sealed: string): string {
+    const [version, keyId] = sealed.split('.');
+    if (version !== 'v1' || !keyId) throw new VaultError('not a sealed value');
+    return keyId;
+  }
+
+  get activeKeyId(): string {
+    return this.keys.activeKeyId;
+  }
+
+  /** Re-seals under the active key; a value already sealed by it comes back unchanged. */
+  reseal(sealed: string): string {
+    return this.keyIdOf(sealed) === this.keys.activeKeyId ? sealed : this.encrypt(this.decrypt(sealed));
+  }
+
   /** Keyed blind index of an E.164 number. */
   index(e164: string): string {
     return createHmac('sha256', this.keys.indexKey).update(e164).digest('base64url');
   }
 }
 
-interface KeyFile {
+export interface KeyFile {
   activeKeyId: string;
   encryptionKeys: Record<string, string>;
   indexKey: string;

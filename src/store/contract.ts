@@ -3,6 +3,15 @@ import type { Outcome } from '../domain/outcome.js';
 import type { Campaign, CampaignStatus, Gateway, Line, Switch, Tenant } from '../domain/resources.js';
 import type { NextStep } from '../domain/retry-policy.js';
 import type { Task, TaskStatus } from '../domain/task.js';
+import type {
+  ApiKeyRepository,
+  AuditRepository,
+  ErasureRepository,
+  SealedValueRepository,
+  TenantProfileRepository,
+} from './security-contract.js';
+
+export * from './security-contract.js';
 
 /**
  * The storage contract every durable store implements (embedded SQLite now, PostgreSQL in the
@@ -16,6 +25,12 @@ export interface Store {
   readonly campaigns: CampaignRepository;
   readonly tasks: TaskRepository;
   readonly dispatch: DispatchRepository;
+  /** Tenants with their limits and destination policy (security-contract.ts). */
+  readonly tenantProfiles: TenantProfileRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly audit: AuditRepository;
+  readonly erasure: ErasureRepository;
+  readonly sealedValues: SealedValueRepository;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { isRegionCode } from '../../domain/phone-number.js';
 import type { CampaignStatus } from '../../domain/resources.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../domain/retry-policy.js';
 import type { CampaignInput } from '../../store/contract.js';
+import { auditTrail } from '../audit-trail.js';
 import { tenantOf } from '../auth.js';
 import type { ApiApp, ApiOptions } from '../options.js';
 import { etag, expectedVersion } from '../preconditions.js';
@@ -57,6 +58,7 @@ const statusActions: ReadonlyArray<{ action: string; status: CampaignStatus; sum
 
 export function campaignRoutes(app: ApiApp, options: ApiOptions): void {
   const { store, clock, notify } = options;
+  const audit = auditTrail(store, clock);
 
   app.post(
     '/v1/campaigns',
@@ -90,6 +92,11 @@ export function campaignRoutes(app: ApiApp, options: ApiOptions): void {
       };
       const campaign = await store.campaigns.create(input, now);
       notify.campaignChanged(campaign.id);
+      await audit(request, {
+        action: 'campaign.create',
+        target: `campaign:${campaign.id}`,
+        after: campaignView(campaign),
+      });
       reply.header('location', `/v1/campaigns/${campaign.id}`).header('etag', etag(campaign.version));
       return reply.code(201).send(campaignView(campaign));
     },
@@ -152,8 +159,15 @@ export function campaignRoutes(app: ApiApp, options: ApiOptions): void {
       const expected = expectedVersion(request, version);
       await checkReferences(options, tenantId, fields);
       const patch = { ...fields, ...(retryPolicy ? { retryPolicy: retryPolicyFrom(retryPolicy) } : {}) };
+      const before = await store.campaigns.get(tenantId, request.params.id);
       const campaign = await store.campaigns.update(tenantId, request.params.id, patch, expected, clock());
       notify.campaignChanged(campaign.id);
+      await audit(request, {
+        action: 'campaign.update',
+        target: `campaign:${campaign.id}`,
+        before: before && campaignView(before),
+        after: campaignView(campaign),
+      });
       reply.header('etag', etag(campaign.version));
       return campaignView(campaign);
     },
@@ -167,13 +181,16 @@ export function campaignRoutes(app: ApiApp, options: ApiOptions): void {
         schema: { tags: TAGS, summary, params: IdParams, response: withProblems({ 200: CampaignSchema }) },
       },
       async (request, reply) => {
-        const campaign = await store.campaigns.setStatus(
-          tenantOf(request),
-          request.params.id,
-          status,
-          clock(),
-        );
+        const tenantId = tenantOf(request);
+        const before = await store.campaigns.get(tenantId, request.params.id);
+        const campaign = await store.campaigns.setStatus(tenantId, request.params.id, status, clock());
         notify.campaignChanged(campaign.id);
+        await audit(request, {
+          action: `campaign.${action}`,
+          target: `campaign:${campaign.id}`,
+          before: before && { status: before.status, version: before.version },
+          after: { status: campaign.status, version: campaign.version },
+        });
         reply.header('etag', etag(campaign.version));
         return campaignView(campaign);
       },

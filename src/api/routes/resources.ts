@@ -1,13 +1,16 @@
 import { isIP } from 'node:net';
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { uuidv7 } from '../../domain/ids.js';
 import type { Gateway, Line } from '../../domain/resources.js';
 import { DEFAULT_DIAL_TEMPLATE, dialTemplateProblem } from '../../intake/dial-template.js';
+import { isPlatformScoped } from '../../security/rbac.js';
 import type { GatewayInput, LineInput, SwitchInput, SwitchRecord } from '../../store/contract.js';
-import type { Permission } from '../auth.js';
+import { auditTrail } from '../audit-trail.js';
+import { type Permission, principalOf } from '../auth.js';
 import type { ApiApp, ApiOptions } from '../options.js';
 import { etag, expectedVersion } from '../preconditions.js';
-import { type FieldError, notFound, validationFailed } from '../problem.js';
+import { type FieldError, notFound, ProblemError, validationFailed } from '../problem.js';
 import { IdParams, List, withProblems } from '../schemas/common.js';
 import {
   type GatewayInputBody,
@@ -23,12 +26,19 @@ import {
 import { gatewayView, lineView, switchView } from '../views.js';
 
 /**
- * Switches, gateways and lines: the telecom resources operators manage (R3.1). They are
- * platform-wide, so any valid key may manage them until roles arrive; the permission names
- * below are where a role check will bite.
+ * Switches, gateways and lines: the telecom resources the platform owns and lends to tenants
+ * (R3.1). Only a platform admin writes them or reads switches and gateways; tenant roles read
+ * the lines lent to them (their own and the shared ones), so they can name them in campaigns.
  */
-const READ: { permission: Permission } = { permission: 'resources:read' };
 const WRITE: { permission: Permission } = { permission: 'resources:write' };
+
+/** FreeSWITCH's well-known default ESL password: an open door on anything but loopback. */
+const DEFAULT_ESL_PASSWORD = 'ClueCon';
+
+function isLoopback(host: string): boolean {
+  const name = host.toLowerCase();
+  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
 
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -43,6 +53,11 @@ function throwIfAny(errors: FieldError[]): void {
 
 interface ResourceKind<Body, Row, Record> {
   path: string;
+  readPermission: Permission;
+  /** Whether a caller may see this record; another tenant's record reads as missing. */
+  visibleTo?: (record: Record, request: FastifyRequest) => boolean;
+  /** The tenant an audit entry files the change under (null: platform-wide). */
+  tenantOf?: (record: Record) => string | null;
   tag: string;
   noun: string;
   input: TObject;
@@ -58,7 +73,7 @@ interface ResourceKind<Body, Row, Record> {
 }
 
 /** create, list, get, replace (PUT, optimistic lock) and delete, the same way for every kind. */
-function registerKind<Body extends { version?: number }, Row, Record>(
+function registerKind<Body extends { version?: number }, Row, Record extends { id: string }>(
   app: ApiApp,
   options: ApiOptions,
   kind: ResourceKind<Body, Row, Record>,
@@ -66,6 +81,10 @@ function registerKind<Body extends { version?: number }, Row, Record>(
   const { clock, notify } = options;
   const tags = [kind.tag];
   const item = `${kind.path}/:id`;
+  const READ = { permission: kind.readPermission };
+  const audit = auditTrail(options.store, clock);
+  const visible = (record: Record, request: FastifyRequest) => kind.visibleTo?.(record, request) ?? true;
+  const tenantOfRecord = (record: Record) => kind.tenantOf?.(record) ?? null;
 
   app.post(
     kind.path,
@@ -85,6 +104,12 @@ function registerKind<Body extends { version?: number }, Row, Record>(
       const record = await kind.create(row, now);
       notify.resourcesChanged();
       const view = kind.view(record);
+      await audit(request, {
+        action: `${kind.noun}.create`,
+        target: `${kind.noun}:${id}`,
+        tenantId: tenantOfRecord(record),
+        after: view,
+      });
       reply.header('location', `${kind.path}/${id}`).header('etag', etag(view.version));
       return reply.code(201).send(view);
     },
@@ -96,7 +121,9 @@ function registerKind<Body extends { version?: number }, Row, Record>(
       config: READ,
       schema: { tags, summary: `List ${kind.noun}es`, response: withProblems({ 200: List(kind.output) }) },
     },
-    async () => ({ items: (await kind.list()).map(kind.view) }),
+    async (request) => ({
+      items: (await kind.list()).filter((record) => visible(record, request)).map(kind.view),
+    }),
   );
 
   app.get(
@@ -112,7 +139,7 @@ function registerKind<Body extends { version?: number }, Row, Record>(
     },
     async (request, reply) => {
       const record = await kind.get(request.params.id);
-      if (record === undefined) throw notFound(kind.noun);
+      if (record === undefined || !visible(record, request)) throw notFound(kind.noun);
       const view = kind.view(record);
       reply.header('etag', etag(view.version));
       return view;
@@ -140,6 +167,13 @@ function registerKind<Body extends { version?: number }, Row, Record>(
       const record = await kind.update(request.params.id, row, expected, clock());
       notify.resourcesChanged();
       const view = kind.view(record);
+      await audit(request, {
+        action: `${kind.noun}.update`,
+        target: `${kind.noun}:${record.id}`,
+        tenantId: tenantOfRecord(record),
+        before: kind.view(current),
+        after: view,
+      });
       reply.header('etag', etag(view.version));
       return view;
     },
@@ -157,8 +191,16 @@ function registerKind<Body extends { version?: number }, Row, Record>(
       },
     },
     async (request, reply) => {
+      const current = await kind.get(request.params.id);
+      if (current === undefined) throw notFound(kind.noun);
       await kind.remove(request.params.id);
       notify.resourcesChanged();
+      await audit(request, {
+        action: `${kind.noun}.delete`,
+        target: `${kind.noun}:${request.params.id}`,
+        tenantId: tenantOfRecord(current),
+        before: kind.view(current),
+      });
       return reply.code(204).send(null);
     },
   );
@@ -170,6 +212,7 @@ export function resourceRoutes(app: ApiApp, options: ApiOptions): void {
 
   registerKind<SwitchInputBody, SwitchInput, SwitchRecord>(app, options, {
     path: '/v1/switches',
+    readPermission: 'resources:read',
     tag: 'switches',
     noun: 'switch',
     input: SwitchInputSchema,
@@ -183,6 +226,18 @@ export function resourceRoutes(app: ApiApp, options: ApiOptions): void {
         errors.push({ path: '/eslPassword', message: 'required when creating a switch' });
       }
       throwIfAny(errors);
+      const password = body.eslPassword ?? vault.decrypt(current!.eslPasswordSealed);
+      if (
+        password === DEFAULT_ESL_PASSWORD &&
+        !isLoopback(body.eslHost) &&
+        body.allowDefaultPassword !== true
+      ) {
+        throw new ProblemError(
+          400,
+          'default_esl_password',
+          `the ESL password is FreeSWITCH's default on a non-loopback host: set a strong one (or allowDefaultPassword: true)`,
+        );
+      }
       return {
         id,
         name: body.name,
@@ -205,6 +260,7 @@ export function resourceRoutes(app: ApiApp, options: ApiOptions): void {
 
   registerKind<GatewayInputBody, GatewayInput, Gateway>(app, options, {
     path: '/v1/gateways',
+    readPermission: 'resources:read',
     tag: 'gateways',
     noun: 'gateway',
     input: GatewayInputSchema,
@@ -235,6 +291,14 @@ export function resourceRoutes(app: ApiApp, options: ApiOptions): void {
 
   registerKind<LineInputBody, LineInput, Line>(app, options, {
     path: '/v1/lines',
+    readPermission: 'lines:read',
+    visibleTo(line, request) {
+      const principal = principalOf(request);
+      return (
+        isPlatformScoped(principal.role) || line.tenantId === null || line.tenantId === principal.tenantId
+      );
+    },
+    tenantOf: (line) => line.tenantId,
     tag: 'lines',
     noun: 'line',
     input: LineInputSchema,

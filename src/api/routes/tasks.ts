@@ -1,8 +1,14 @@
 import { uuidv7 } from '../../domain/ids.js';
 import type { Campaign } from '../../domain/resources.js';
-import { type IntakeContext, intakeBatch, intakeTask } from '../../intake/task-intake.js';
+import {
+  type BatchIntake,
+  type IntakeContext,
+  intakeBatch,
+  refuseSuppressed,
+} from '../../intake/task-intake.js';
+import { auditTrail } from '../audit-trail.js';
 import { tenantOf } from '../auth.js';
-import { type ApiApp, type ApiOptions, DEFAULT_MAX_BATCH } from '../options.js';
+import { type ApiApp, type ApiOptions, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_MAX_BATCH } from '../options.js';
 import { etag } from '../preconditions.js';
 import { notFound, ProblemError, validationFailed } from '../problem.js';
 import { IdParams, Page, withProblems } from '../schemas/common.js';
@@ -21,6 +27,7 @@ const TAGS = ['tasks'];
 export function taskRoutes(app: ApiApp, options: ApiOptions): void {
   const { store, vault, clock, notify } = options;
   const maxBatch = options.limits?.maxBatch ?? DEFAULT_MAX_BATCH;
+  const audit = auditTrail(store, clock);
 
   /** Tasks may join an active or paused campaign (they wait in its queue), never a cancelled one. */
   async function campaignAcceptingTasks(tenantId: string, campaignId: string): Promise<Campaign> {
@@ -32,8 +39,26 @@ export function taskRoutes(app: ApiApp, options: ApiOptions): void {
     return campaign;
   }
 
-  function intakeContext(tenantId: string, campaign: Campaign, nowMs: number): IntakeContext {
-    return { vault, nowMs, tenantId, campaign, newTaskId: () => uuidv7(nowMs) };
+  async function intakeContext(tenantId: string, campaign: Campaign, nowMs: number): Promise<IntakeContext> {
+    const profile = await store.tenantProfiles.get(tenantId);
+    return {
+      vault,
+      nowMs,
+      tenantId,
+      campaign,
+      newTaskId: () => uuidv7(nowMs),
+      ...(profile ? { destinations: profile.destinations } : {}),
+    };
+  }
+
+  /** Per-item checks, then the tenant's suppressions (erased numbers), asked once per request. */
+  async function intake(items: readonly unknown[], context: IntakeContext): Promise<BatchIntake> {
+    const checked = intakeBatch(items, context);
+    const suppressed = await store.erasure.suppressed(
+      context.tenantId,
+      checked.accepted.map((a) => a.task.numberIndex),
+    );
+    return refuseSuppressed(checked, suppressed);
   }
 
   app.post(
@@ -52,8 +77,13 @@ export function taskRoutes(app: ApiApp, options: ApiOptions): void {
       const tenantId = tenantOf(request);
       const campaign = await campaignAcceptingTasks(tenantId, request.params.id);
       const now = clock();
-      const verdict = intakeTask(request.body, intakeContext(tenantId, campaign, now));
-      if (!verdict.ok) throw validationFailed(verdict.error.errors, verdict.error.code);
+      const { accepted, rejected } = await intake(
+        [request.body],
+        await intakeContext(tenantId, campaign, now),
+      );
+      const refused = rejected[0];
+      if (refused) throw validationFailed(refused.error.errors, refused.error.code);
+      const verdict = accepted[0]!;
       const { duplicates } = await store.tasks.insertMany([verdict.task], {
         skipDuplicates: true,
         nowMs: now,
@@ -62,6 +92,11 @@ export function taskRoutes(app: ApiApp, options: ApiOptions): void {
         throw new ProblemError(409, 'duplicate_task', 'this number already has an open task in the campaign');
       }
       notify.tasksSubmitted(campaign.id);
+      await audit(request, {
+        action: 'tasks.import',
+        target: `campaign:${campaign.id}`,
+        after: { received: 1, created: 1, duplicate: 0, invalid: 0, taskId: verdict.task.id },
+      });
       const task = await store.tasks.get(tenantId, verdict.task.id);
       if (!task) throw new Error(`task ${verdict.task.id} vanished after insert`);
       reply.header('location', `/v1/tasks/${task.id}`).header('etag', etag(task.version));
@@ -71,6 +106,7 @@ export function taskRoutes(app: ApiApp, options: ApiOptions): void {
 
   const batchRoute = {
     config: { permission: 'tasks:write' as const },
+    bodyLimit: options.limits?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     schema: {
       tags: TAGS,
       summary: `Submit up to ${maxBatch} tasks; each item gets its own result (200 all created, 207 otherwise)`,
@@ -90,7 +126,7 @@ export function taskRoutes(app: ApiApp, options: ApiOptions): void {
       }
       const campaign = await campaignAcceptingTasks(tenantId, request.params.id);
       const now = clock();
-      const { accepted, rejected } = intakeBatch(tasks, intakeContext(tenantId, campaign, now));
+      const { accepted, rejected } = await intake(tasks, await intakeContext(tenantId, campaign, now));
       // All valid items in one store call: one transaction, all or nothing.
       const { duplicates } =
         accepted.length > 0
@@ -116,6 +152,8 @@ export function taskRoutes(app: ApiApp, options: ApiOptions): void {
         duplicate: duplicateIndexes.size,
         invalid: rejected.length,
       };
+      // One entry per request, with counts: the numbers themselves never enter the audit log.
+      await audit(request, { action: 'tasks.import', target: `campaign:${campaign.id}`, after: counts });
       return reply.code(created === tasks.length ? 200 : 207).send({ counts, results });
     });
   }
@@ -175,6 +213,12 @@ export function taskRoutes(app: ApiApp, options: ApiOptions): void {
     // The queue may still hold the task: a stale entry is harmless, its claim fails (R3.7).
     async (request, reply) => {
       const task = await store.tasks.cancel(tenantOf(request), request.params.id, clock());
+      await audit(request, {
+        action: 'task.cancel',
+        target: `task:${task.id}`,
+        before: { status: 'queued' },
+        after: { status: task.status, version: task.version },
+      });
       reply.header('etag', etag(task.version));
       return taskView(task);
     },

@@ -22,6 +22,12 @@ export const SwitchInputSchema = Type.Object(
     maxSessions: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
     maxCaps: Type.Integer({ minimum: 1, maximum: 100_000 }),
     enabled: Type.Optional(Type.Boolean({ default: true })),
+    allowDefaultPassword: Type.Optional(
+      Type.Boolean({
+        description:
+          "Accept FreeSWITCH's default ESL password (ClueCon) on a non-loopback host; without it that is a 400 default_esl_password. Not stored: needed on every such write",
+      }),
+    ),
     version: Type.Optional(Version),
   },
   { additionalProperties: false },

@@ -1,10 +1,15 @@
 import type { Tenant } from '../../domain/resources.js';
 import type { Store, TenantRepository } from '../contract.js';
+import { SqliteApiKeys } from './api-keys.js';
+import { SqliteAuditLog } from './audit-log.js';
 import { SqliteCampaigns } from './campaigns.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
 import { SqliteDispatch } from './dispatch.js';
+import { SqliteErasure } from './erasure.js';
 import { SqliteResources } from './resources.js';
+import { SqliteSealedValues } from './sealed-values.js';
 import { SqliteTasks } from './tasks.js';
+import { SqliteTenantProfiles } from './tenant-profiles.js';
 
 class SqliteTenants implements TenantRepository {
   constructor(private readonly db: SqliteDatabase) {}
@@ -33,6 +38,11 @@ export function openSqliteStore(path: string): Store {
     campaigns: new SqliteCampaigns(db),
     tasks: new SqliteTasks(db),
     dispatch: new SqliteDispatch(db),
+    tenantProfiles: new SqliteTenantProfiles(db),
+    apiKeys: new SqliteApiKeys(db),
+    audit: new SqliteAuditLog(db),
+    erasure: new SqliteErasure(db),
+    sealedValues: new SqliteSealedValues(db),
     async close() {
       db.close();
     },
