@@ -10,6 +10,7 @@ import { createLogger } from '../observability/logger.js';
 import { startDemo } from '../platform/demo.js';
 import { startPlatform } from '../platform/platform.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import { runSecurityCommand, SECURITY_HELP } from './security-commands.js';
 import { runSim } from './sim-command.js';
 
 const HELP = `switchboard — outbound calling and callbacks on FreeSWITCH
@@ -23,7 +24,7 @@ Commands:
             calls flow at once (this is what \`npm start\` runs). Data: <data-dir>/demo, wiped.
   sim       Run the FreeSWITCH Event Socket simulator alone (see \`switchboard sim --help\`).
   migrate   Create or upgrade the database, then exit.
-
+${SECURITY_HELP}
 Options for start, demo and migrate:
   --host <addr>      HTTP listen address        (SWITCHBOARD_HTTP_HOST, default 127.0.0.1)
   --port <n>         HTTP port                  (SWITCHBOARD_HTTP_PORT, default 8080)
@@ -48,6 +49,9 @@ function configFrom(values: Record<string, string | boolean | undefined>): Confi
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'sim') return runSim(rest);
+  if (command === 'audit' || command === 'keys') {
+    return runSecurityCommand(command, rest, (line) => process.stdout.write(`${line}\n`));
+  }
   if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(HELP);
     return command ? 0 : 1;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
-import { buildApi } from '../../src/api/index.js';
+import { type ApiOptions, buildApi } from '../../src/api/index.js';
 import { NumberVault } from '../../src/security/number-vault.js';
 import type { Store } from '../../src/store/contract.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -14,6 +14,7 @@ export const START_MS = 1_800_000_000_000;
 export interface Harness {
   app: FastifyInstance;
   store: Store;
+  vault: NumberVault;
   dbPath: string;
   clock: { now: number };
   notified: string[];
@@ -26,7 +27,7 @@ export interface Harness {
 let counter = 0;
 
 /** A real SQLite store in the test file's temp dir, a fixed clock, and recorded notifications. */
-export async function makeHarness(dir: string, limits?: { maxBatch?: number; bodyLimitBytes?: number }) {
+export async function makeHarness(dir: string, limits?: ApiOptions['limits']) {
   const dbPath = join(dir, `api-${process.pid}-${counter++}.db`);
   const store = openSqliteStore(dbPath);
   const vault = new NumberVault({
@@ -58,6 +59,7 @@ export async function makeHarness(dir: string, limits?: { maxBatch?: number; bod
   const harness: Harness = {
     app,
     store,
+    vault,
     dbPath,
     clock,
     notified,

@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, resolvedPaths } from '../config/config.js';
+import { uuidv7 } from '../domain/ids.js';
+import { auditEntryHash, canonicalJson, verifyAuditChain } from '../security/audit-chain.js';
+import { rotateKeys } from '../security/key-rotation.js';
+import type { AuditDraft, Store } from '../store/contract.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+
+export const SECURITY_HELP = `  audit verify  Check the audit log's hash chain; exit 1 if an entry was altered, removed or
+                reordered (prints the head hash: keep it elsewhere to detect a cut tail).
+  audit prune   Remove audit entries older than the retention (--retention-days, or
+                SWITCHBOARD_AUDIT_RETENTION_DAYS; default 400, at least 183), keeping a checkpoint.
+  keys rotate   Add a new active data key to the key file and re-seal every number and switch
+                password under it; restart running platforms afterwards.
+`;
+
+export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
+/** R1.10 asks for at least six months. */
+export const MIN_AUDIT_RETENTION_DAYS = 183;
+const DAY_MS = 86_400_000;
+
+type Print = (line: string) => void;
+
+/** An entry written by the command line itself (no API key, no source address). */
+async function auditFromCli(store: Store, action: string, after: unknown): Promise<void> {
+  const at = Date.now();
+  const draft: AuditDraft = {
+    id: uuidv7(at),
+    at,
+    actor: 'cli',
+    tenantId: null,
+    sourceIp: null,
+    action,
+    target: null,
+    before: null,
+    after: canonicalJson(after),
+  };
+  await store.audit.append(draft, auditEntryHash);
+}
+
+export function retentionDays(text: string | undefined): number {
+  const days = Number(text ?? DEFAULT_AUDIT_RETENTION_DAYS);
+  if (!Number.isInteger(days) || days < MIN_AUDIT_RETENTION_DAYS) {
+    throw new TypeError(
+      `the audit retention is a whole number of days, at least ${MIN_AUDIT_RETENTION_DAYS}`,
+    );
+  }
+  return days;
+}
+
+/** `switchboard audit …` and `switchboard keys …`; returns the exit code. */
+export async function runSecurityCommand(command: string, args: string[], print: Print): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      'data-dir': { type: 'string' },
+      'retention-days': { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const action = `${command} ${positionals.join(' ')}`;
+  const config = loadConfig(process.env, { dataDir: values['data-dir'] });
+  const paths = resolvedPaths(config);
+
+  if (!['audit verify', 'audit prune', 'keys rotate'].includes(action)) {
+    print(`unknown command "${action}"\n\n${SECURITY_HELP}`);
+    return 2;
+  }
+  if (action === 'keys rotate' && config.dataKeys) {
+    print(
+      'keys rotate: the data keys come from SWITCHBOARD_DATA_KEYS; rotate them there (add a key first in the list)',
+    );
+    return 2;
+  }
+  const store = openSqliteStore(paths.databasePath);
+  try {
+    if (action === 'audit verify') {
+      const result = await verifyAuditChain(store.audit);
+      for (const problem of result.problems)
+        print(`entry ${problem.seq}: ${problem.kind} — ${problem.detail}`);
+      print(
+        `${result.ok ? 'ok' : 'FAILED'}: ${result.entries} entries checked after #${result.startedAfterSeq}; head ${
+          result.head ? `#${result.head.seq} ${result.head.hash}` : 'none'
+        }`,
+      );
+      return result.ok ? 0 : 1;
+    }
+    if (action === 'audit prune') {
+      const days = retentionDays(values['retention-days'] ?? process.env.SWITCHBOARD_AUDIT_RETENTION_DAYS);
+      const now = Date.now();
+      const checkpoint = await store.audit.prune(now - days * DAY_MS, now);
+      await auditFromCli(store, 'audit.prune', { retentionDays: days, pruned: checkpoint?.pruned ?? 0 });
+      print(
+        checkpoint
+          ? `pruned ${checkpoint.pruned} entries through #${checkpoint.throughSeq}; the chain continues from ${checkpoint.throughHash}`
+          : `nothing older than ${days} days`,
+      );
+      return 0;
+    }
+    const result = await rotateKeys(paths.keyFile, store.sealedValues);
+    await auditFromCli(store, 'keys.rotate', result);
+    print(
+      `active key ${result.previousKeyId} → ${result.activeKeyId}; re-sealed ${Object.entries(result.resealed)
+        .map(([table, n]) => `${n} in ${table}`)
+        .join(', ')}`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
