@@ -39,6 +39,12 @@ const TITLES: Record<string, string> = {
   payload_too_large: 'The request is too large',
   unsupported_media_type: 'The body must be application/json',
   bad_request: 'Bad request',
+  rate_limited: 'Too many requests for this API key',
+  default_esl_password: "The switch uses FreeSWITCH's default ESL password",
+  tenant_exists: 'A tenant with this id exists',
+  destination_denied: "The destination is outside the tenant's allowed destinations",
+  premium_rate_refused: 'Premium-rate numbers are not enabled for this tenant',
+  number_suppressed: 'The number was erased and may not be imported again',
   internal: 'Internal error',
 };
 
