@@ -1,5 +1,21 @@
 import type { RetryPolicy } from './retry-policy.js';
 
+/** Calling hours: ISO weekdays (1 = Monday) and local "HH:MM" times, start inclusive, end exclusive. */
+export interface CallingSchedule {
+  timeZone: string;
+  windows: Array<{ days: number[]; start: string; end: string }>;
+}
+
+/** How a campaign chooses among the routes that could carry its next call (R3.8). */
+export const SELECTION_STRATEGIES = [
+  'answer_rate_first',
+  'round_robin',
+  'random',
+  'weighted',
+  'least_loaded',
+] as const;
+export type SelectionStrategy = (typeof SELECTION_STRATEGIES)[number];
+
 /** A FreeSWITCH node, reached over its Event Socket. */
 export interface Switch {
   id: string;
@@ -44,6 +60,13 @@ export interface Line {
   callerIds: string[];
   caps: number;
   maxConcurrent: number;
+  /** Share of traffic under the `weighted` selection strategy. */
+  weight: number;
+  /** The carrier's limits per presented caller id, when it has them. */
+  callerIdCaps: number | null;
+  callerIdMaxConcurrent: number | null;
+  /** The operator forced the line in or out of service; null = automatic health (R3.10). */
+  healthOverride: 'in' | 'out' | null;
   /** Exclusive to one tenant, or shared by all when null (R3.1). */
   tenantId: string | null;
   enabled: boolean;
@@ -72,6 +95,10 @@ export interface Campaign {
   maxCallDurationSec: number;
   caps: number | null;
   maxConcurrent: number | null;
+  /** Calling hours in a time zone; tasks are held outside them. Null = any time. */
+  schedule: CallingSchedule | null;
+  /** How the campaign chooses among its lines and switches (R3.8). */
+  selectionStrategy: SelectionStrategy;
   createdAt: number;
   updatedAt: number;
   version: number;

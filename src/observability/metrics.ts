@@ -31,6 +31,27 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly dispatchDelayMs = new Histogram({
+    name: 'switchboard_dispatch_delay_ms',
+    help: 'From a task falling due (or being submitted) to its dispatch, ms',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 250, 1000, 5000, 30_000, 120_000],
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: 'switchboard_campaign_queue_depth',
+    help: 'Tasks the scheduler holds ready or due soon, per campaign',
+    labelNames: ['campaign'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lineState = new Gauge({
+    name: 'switchboard_line_state',
+    help: 'Line health: 0 healthy, 1 probing, 2 ejected (R3.10)',
+    labelNames: ['line'] as const,
+    registers: [this.registry],
+  });
+
   readonly dispatchToOriginateMs = new Histogram({
     name: 'switchboard_dispatch_to_originate_ms',
     help: 'From the scheduler granting a call to the originate being written to the switch, ms',
@@ -44,6 +65,11 @@ export class PlatformMetrics {
     labelNames: ['switch'] as const,
     registers: [this.registry],
   });
+
+  observeQueues(queues: Array<{ campaignId: string; queued: number }>): void {
+    this.queueDepth.reset();
+    for (const q of queues) this.queueDepth.set({ campaign: q.campaignId }, q.queued);
+  }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });

@@ -65,8 +65,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     logger,
     metrics,
     maxCalls: config.maxCalls,
-    onAttemptEnded: (attemptId, campaignId) => scheduler?.attemptEnded(attemptId, campaignId),
+    onAttemptEnded: (end) => scheduler?.attemptEnded(end),
     onTasksMoved: (campaignId) => scheduler?.tasksSubmitted(campaignId),
+    onSwitchState: (switchId, usable) => scheduler?.switchStateChanged(switchId, usable),
+    onSwitchLoad: (switchId, load) => scheduler?.switchLoadReported(switchId, load),
   });
   scheduler = new Scheduler({ store, slots, worker, workerId: config.workerId, clock, logger, metrics });
   const readyScheduler = scheduler;
@@ -88,6 +90,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const down = await worker.waitForSwitches(options.switchWaitMs ?? 5_000);
   if (down.length > 0)
     logger.warn({ switches: down }, 'switches not reachable at start; dispatching to the others');
+  await readyScheduler.prepare();
+  for (const sw of await store.resources.listSwitches()) {
+    readyScheduler.switchStateChanged(sw.id, worker.isSwitchUsable(sw.id));
+  }
   await recoverOpenAttempts(store, worker, readyScheduler, logger);
   readyScheduler.start();
 

@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DialSlots, SlotDenial } from '../coord/contract.js';
+import type { DialSlots } from '../coord/contract.js';
 import type { DialOrder, DialPort } from '../domain/dial-order.js';
 import { uuidv7 } from '../domain/ids.js';
-import type { Campaign } from '../domain/resources.js';
+import type { Outcome } from '../domain/outcome.js';
+import type { Campaign, Gateway, Line } from '../domain/resources.js';
 import type { PlatformMetrics } from '../observability/metrics.js';
 import type { Claim, DueTask, Store } from '../store/contract.js';
-import { candidateRoutes, type ResourceView, type Route } from './routing.js';
+import type { CoreCampaign, CoreTenant, Dispatch, Hold, OverloadPolicy, SwitchLoad } from './core-types.js';
+import { DispatchCore } from './dispatch-core.js';
+import type { HealthOverride, HealthPolicy, HealthState } from './line-health.js';
 import { Wakeup } from './wakeup.js';
 
 export interface SchedulerOptions {
@@ -16,58 +20,87 @@ export interface SchedulerOptions {
   clock: () => number;
   logger: Logger;
   metrics: PlatformMetrics;
-  /** Due tasks read from the store per campaign at a time. */
-  queueBatch?: number;
+  random?: () => number;
+  /** Tasks read from the store per campaign at a time (the core holds an index, not the backlog). */
+  refillBatch?: number;
+  /** Tasks due within this horizon are read ahead, so the core can wake exactly when they fall due. */
+  lookaheadMs?: number;
   /** Added to ring timeout + max call duration for a lease's lifetime. */
   leaseGraceMs?: number;
   /** Longest sleep with nothing to do; bounds how late a maintenance sweep can be. */
   maxIdleWaitMs?: number;
+  warmupMs?: number;
+  explorationShare?: number;
+  overload?: OverloadPolicy;
+  health?: HealthPolicy;
 }
 
-/** Why a campaign is not dialing right now (the seed of "why isn't it dialing?"). */
-export type HoldReason =
-  | { kind: 'no_due_tasks'; nextDueAt: number | null }
-  | { kind: 'no_usable_route' }
-  | { kind: 'limit'; denial: SlotDenial };
+/** The answer to "why isn't it dialing?" for one campaign. */
+export interface DispatchStatus {
+  campaignId: string;
+  status: Campaign['status'];
+  dialing: boolean;
+  hold: Hold | null;
+  inFlight: { campaign: number; tenant: number };
+  queued: number;
+}
 
-interface Claimed {
-  task: DueTask;
-  campaign: Campaign;
-  route: Route;
-  attemptId: string;
-  callerId: string | null;
+const LINE_STATE_VALUE: Record<HealthState, number> = { healthy: 0, probing: 1, ejected: 2 };
+
+interface Refill {
+  /** The store had no more due tasks than the core holds. */
+  exhausted: boolean;
 }
 
 /**
- * Scheduler v0 (R3.8): round robin across active campaigns, one task per campaign per pass so
- * that no campaign, however large, holds the others up; a task goes to a worker only once every
- * level it uses (campaign, line, gateway, switch) has granted pace and concurrency, and the store
- * has let us take it with its current version. Passes run back to back while there is progress,
- * and otherwise sleep until the earliest moment something can change: a pace window opening, a
- * task falling due, a call ending, new tasks, or a changed campaign.
+ * The loop around the dispatch core (ARCHITECTURE: scheduler/). It feeds the core from the store
+ * (campaigns, resources, tenants' limits, and each campaign's queue head), asks it for decisions,
+ * takes the chosen tasks with the store's optimistic lock, and hands them to the worker. It wakes
+ * on new tasks, ended calls, changed switches and the core's own next wake time — never on a fixed
+ * tick — and never hands the worker more than it can take.
  */
 export class Scheduler {
-  private campaigns: Campaign[] = [];
-  private view: ResourceView = { lines: new Map(), gateways: new Map(), switches: new Map() };
-  private readonly queues = new Map<string, DueTask[]>();
-  private readonly routeCursor = new Map<string, number>();
-  private readonly callerCursor = new Map<string, number>();
-  private readonly holds = new Map<string, HoldReason>();
+  readonly core: DispatchCore<DueTask>;
+  private campaigns = new Map<string, Campaign>();
+  private lines = new Map<string, Line>();
+  private gateways = new Map<string, Gateway>();
+  private readonly refills = new Map<string, Refill>();
   private readonly wakeup = new Wakeup();
   private reloadCampaigns = true;
   private reloadResources = true;
-  private roundRobin = 0;
   private lastSweepMs = 0;
   private running: Promise<void> | null = null;
   private stopping = false;
-  private readonly queueBatch: number;
+  private readonly refillBatch: number;
+  private readonly lookaheadMs: number;
   private readonly leaseGraceMs: number;
   private readonly maxIdleWaitMs: number;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.queueBatch = options.queueBatch ?? 32;
+    this.refillBatch = options.refillBatch ?? 128;
+    this.lookaheadMs = options.lookaheadMs ?? 60_000;
     this.leaseGraceMs = options.leaseGraceMs ?? 60_000;
     this.maxIdleWaitMs = options.maxIdleWaitMs ?? 1_000;
+    const random = options.random ?? Math.random;
+    this.core = new DispatchCore<DueTask>({
+      slots: options.slots,
+      random,
+      newAttemptId: (nowMs) => uuidv7(nowMs, randomBytes(10)),
+      ...(options.warmupMs !== undefined ? { warmupMs: options.warmupMs } : {}),
+      ...(options.explorationShare !== undefined ? { explorationShare: options.explorationShare } : {}),
+      ...(options.overload ? { overload: options.overload } : {}),
+      ...(options.health ? { health: options.health } : {}),
+    });
+  }
+
+  /** Loads the world; called before recovery so adopted calls find their campaigns and lines. */
+  async prepare(): Promise<void> {
+    await this.reload();
+    const now = this.options.clock();
+    const today = now - (now % 86_400_000);
+    for (const [tenantId, count] of await this.options.store.dispatch.attemptsSince(today)) {
+      this.core.setDailyAttempts(tenantId, count, now);
+    }
   }
 
   start(): void {
@@ -86,8 +119,10 @@ export class Scheduler {
     this.running = null;
   }
 
+  // ---- what the rest of the platform tells it ------------------------------------------------
+
   tasksSubmitted(campaignId: string): void {
-    this.queues.delete(campaignId); // re-read, so new higher-priority tasks go first
+    this.refills.set(campaignId, { exhausted: false });
     this.wakeup.wake();
   }
 
@@ -101,66 +136,185 @@ export class Scheduler {
     this.wakeup.wake();
   }
 
-  /** A call ended (or was found gone): its slots are free again. */
-  attemptEnded(attemptId: string, campaignId: string): void {
-    this.options.slots.release(attemptId);
-    this.queues.delete(campaignId); // a requeued task may be due again at once
+  /** A call ended (or was found gone): its slots are free, its outcome feeds line health. */
+  attemptEnded(end: {
+    attemptId: string;
+    campaignId: string;
+    outcome: Outcome;
+    lineId: string;
+    gatewayId: string;
+  }): void {
+    const now = this.options.clock();
+    this.core.callEnded(end.attemptId, end.outcome, { lineId: end.lineId, gatewayId: end.gatewayId }, now);
+    this.noteHealthChanges();
     this.wakeup.wake();
   }
 
-  /** Recovery: a call found live after a restart keeps its concurrency slots until it ends. */
-  async adoptCall(attempt: {
+  switchStateChanged(switchId: string, usable: boolean): void {
+    this.core.setSwitchState(switchId, usable, this.options.clock());
+    this.wakeup.wake();
+  }
+
+  switchLoadReported(switchId: string, load: SwitchLoad): void {
+    this.core.setSwitchLoad(switchId, load, this.options.clock());
+    this.wakeup.wake();
+  }
+
+  /** Recovery: a call found open after a restart keeps its concurrency until it ends. */
+  adoptCall(attempt: {
     id: string;
     campaignId: string;
+    tenantId: string;
     lineId: string;
     gatewayId: string;
     switchId: string;
-    tenantId: string;
-  }): Promise<void> {
-    await this.reload();
-    const campaign = this.campaigns.find((c) => c.id === attempt.campaignId);
-    const line = this.view.lines.get(attempt.lineId);
-    const gateway = this.view.gateways.get(attempt.gatewayId);
-    const sw = this.view.switches.get(attempt.switchId);
-    const levels = [
-      {
-        key: `campaign:${attempt.campaignId}`,
-        capsPerSecond: null,
-        maxConcurrent: campaign?.maxConcurrent ?? null,
-      },
-      { key: `line:${attempt.lineId}`, capsPerSecond: null, maxConcurrent: line?.maxConcurrent ?? null },
-      {
-        key: `gateway:${attempt.gatewayId}`,
-        capsPerSecond: null,
-        maxConcurrent: gateway?.maxConcurrent ?? null,
-      },
-      { key: `switch:${attempt.switchId}`, capsPerSecond: null, maxConcurrent: sw?.maxSessions ?? null },
-    ];
+    callerId: string | null;
+  }): void {
+    const campaign = this.campaigns.get(attempt.campaignId);
     const ttl =
       ((campaign?.ringTimeoutSec ?? 60) + (campaign?.maxCallDurationSec ?? 3600)) * 1000 + this.leaseGraceMs;
-    this.options.slots.adopt(attempt.id, levels, this.options.clock(), ttl);
+    this.core.adopt(attempt.id, attempt, ttl, this.options.clock());
   }
 
-  holdReasons(): ReadonlyMap<string, HoldReason> {
-    return this.holds;
+  /** "Why isn't it dialing?" for a campaign of this tenant, or undefined if it has none such. */
+  async dispatchStatus(tenantId: string, campaignId: string): Promise<DispatchStatus | undefined> {
+    const campaign = await this.options.store.campaigns.get(tenantId, campaignId);
+    if (!campaign) return undefined;
+    const hold = campaign.status === 'active' ? this.core.hold(campaignId) : { kind: 'not_active' as const };
+    return {
+      campaignId,
+      status: campaign.status,
+      dialing: hold === null,
+      hold,
+      inFlight: {
+        campaign: this.core.inFlight(`campaign:${campaignId}`),
+        tenant: this.core.inFlight(`tenant:${tenantId}`),
+      },
+      queued: this.core.queueLength(campaignId),
+    };
   }
+
+  lineHealth(lineId: string) {
+    return this.core.lineHealth(lineId, this.options.clock());
+  }
+
+  setLineOverride(lineId: string, override: HealthOverride): void {
+    this.core.setLineOverride(lineId, override, this.options.clock());
+    this.noteHealthChanges();
+    this.wakeup.wake();
+  }
+
+  // ---- the loop -------------------------------------------------------------------------------
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
       await this.reload();
-      const { progressed, wakeAtMs } = await this.pass();
+      const now = this.options.clock();
+      await this.sweep(now);
+      await this.refill(now);
+      const progressed = await this.dispatch(now);
       if (this.stopping) break;
-      if (progressed) {
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let I/O in between passes
+      if (progressed || this.core.hasReadyWork()) {
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let I/O in between rounds
         continue;
       }
-      const now = this.options.clock();
-      await this.wakeup.wait(Math.min(this.maxIdleWaitMs, Math.max(1, wakeAtMs - now)));
+      const wakeAt = this.core.nextWakeAtMs() ?? Number.POSITIVE_INFINITY;
+      const after = this.options.clock();
+      await this.wakeup.wait(Math.max(1, Math.min(this.maxIdleWaitMs, Math.ceil(wakeAt - after))));
+    }
+  }
+
+  private async dispatch(nowMs: number): Promise<boolean> {
+    const { worker, store, metrics, logger } = this.options;
+    const budget = worker.spareCapacity();
+    if (budget === 0) return false;
+    const { dispatches } = this.core.decide(nowMs, budget);
+    if (dispatches.length === 0) return false;
+    const claims: Claim[] = dispatches.map((d) => ({
+      taskId: d.task.id,
+      expectedVersion: d.task.version,
+      attempt: {
+        id: d.attemptId,
+        taskId: d.task.id,
+        campaignId: d.campaignId,
+        tenantId: d.tenantId,
+        workerId: this.options.workerId,
+        switchId: d.switchId,
+        gatewayId: d.gatewayId,
+        lineId: d.lineId,
+        callerId: d.callerId,
+      },
+    }));
+    const won = await store.dispatch.claim(claims, nowMs);
+    const now = this.options.clock();
+    dispatches.forEach((d, i) => {
+      if (!won[i]) {
+        // A stale queue entry (cancelled, or taken elsewhere): harmless, its slots go back.
+        this.core.cancel(d.attemptId, now);
+        logger.debug({ taskId: d.task.id }, 'stale queue entry skipped');
+        return;
+      }
+      const order = this.orderFor(d, now);
+      if (!order) {
+        this.core.cancel(d.attemptId, now);
+        return;
+      }
+      metrics.dispatched.inc();
+      metrics.dispatchDelayMs.observe(Math.max(0, now - d.task.notBefore));
+      worker.dial(order);
+    });
+    return true;
+  }
+
+  private orderFor(d: Dispatch<DueTask>, nowMs: number): DialOrder | null {
+    const campaign = this.campaigns.get(d.campaignId);
+    const line = this.lines.get(d.lineId);
+    const gateway = this.gateways.get(d.gatewayId);
+    if (!campaign || !line || !gateway) return null;
+    return {
+      attemptId: d.attemptId,
+      taskId: d.task.id,
+      tenantId: d.tenantId,
+      campaign: {
+        id: campaign.id,
+        retryPolicy: campaign.retryPolicy,
+        ringTimeoutSec: campaign.ringTimeoutSec,
+        maxCallDurationSec: campaign.maxCallDurationSec,
+      },
+      line: { id: line.id, dialTemplate: line.dialTemplate, numberFormat: line.numberFormat },
+      gateway: { id: gateway.id, name: gateway.name },
+      switchId: d.switchId,
+      callerId: d.callerId,
+      numberSealed: d.task.numberSealed,
+      numberMasked: d.task.numberMasked,
+      variables: d.task.variables,
+      taskAttemptCount: d.task.attemptCount,
+      taskNotDialedCount: d.task.notDialedCount,
+      taskExpiresAt: d.task.expiresAt,
+      dispatchedAtMs: nowMs,
+    };
+  }
+
+  /** Tops up each campaign's queue in the core from the store when it runs low. */
+  private async refill(nowMs: number): Promise<void> {
+    for (const campaignId of this.campaigns.keys()) {
+      const state = this.refills.get(campaignId) ?? { exhausted: false };
+      if (state.exhausted || this.core.readyLength(campaignId) >= this.refillBatch / 4) continue;
+      const held = this.core.queueLength(campaignId);
+      const due = await this.options.store.dispatch.dueTasks(
+        campaignId,
+        nowMs + this.lookaheadMs,
+        held + this.refillBatch,
+      );
+      for (const task of due)
+        if (!this.core.isQueued(campaignId, task.id)) this.core.enqueue(campaignId, task, nowMs);
+      this.refills.set(campaignId, { exhausted: due.length < held + this.refillBatch });
     }
   }
 
   private async reload(): Promise<void> {
-    const { store } = this.options;
+    const { store, clock } = this.options;
+    const now = clock();
     if (this.reloadResources) {
       this.reloadResources = false;
       const [lines, gateways, switches] = await Promise.all([
@@ -168,156 +322,113 @@ export class Scheduler {
         store.resources.listGateways(),
         store.resources.listSwitches(),
       ]);
-      this.view = {
-        lines: new Map(lines.map((l) => [l.id, l])),
-        gateways: new Map(gateways.map((g) => [g.id, g])),
-        switches: new Map(switches.map((s) => [s.id, s])),
-      };
+      this.lines = new Map(lines.map((l) => [l.id, l]));
+      this.gateways = new Map(gateways.map((g) => [g.id, g]));
+      this.core.setResources(
+        {
+          lines: lines.map((l) => ({
+            id: l.id,
+            gatewayId: l.gatewayId,
+            tenantId: l.tenantId,
+            enabled: l.enabled,
+            caps: l.caps,
+            maxConcurrent: l.maxConcurrent,
+            weight: l.weight,
+            callerIds: l.callerIds,
+            callerIdCaps: l.callerIdCaps,
+            callerIdMaxConcurrent: l.callerIdMaxConcurrent,
+          })),
+          gateways: gateways.map((g) => ({
+            id: g.id,
+            switchIds: g.switchIds,
+            enabled: g.enabled,
+            maxCaps: g.maxCaps,
+            maxConcurrent: g.maxConcurrent,
+          })),
+          switches: switches.map((s) => ({
+            id: s.id,
+            enabled: s.enabled,
+            maxCaps: s.maxCaps,
+            maxSessions: s.maxSessions,
+          })),
+        },
+        now,
+      );
+      for (const line of lines)
+        if (line.healthOverride) this.core.setLineOverride(line.id, line.healthOverride, now);
     }
     if (this.reloadCampaigns) {
       this.reloadCampaigns = false;
-      this.campaigns = await store.campaigns.listActive();
-      const active = new Set(this.campaigns.map((c) => c.id));
-      for (const id of [...this.queues.keys()]) if (!active.has(id)) this.queues.delete(id);
-      for (const id of [...this.holds.keys()]) if (!active.has(id)) this.holds.delete(id);
-    }
-  }
-
-  private async queueHead(campaign: Campaign, nowMs: number): Promise<DueTask | undefined> {
-    let queue = this.queues.get(campaign.id);
-    if (!queue || queue.length === 0) {
-      queue = await this.options.store.dispatch.dueTasks(campaign.id, nowMs, this.queueBatch);
-      this.queues.set(campaign.id, queue);
-    }
-    while (queue.length > 0 && queue[0]!.expiresAt !== null && queue[0]!.expiresAt <= nowMs) queue.shift();
-    return queue[0];
-  }
-
-  private async pass(): Promise<{ progressed: boolean; wakeAtMs: number }> {
-    const { clock, slots, worker, store, logger, metrics } = this.options;
-    const now = clock();
-    let wakeAtMs = now + this.maxIdleWaitMs;
-    await this.sweep(now);
-
-    const claimed: Claimed[] = [];
-    const capacity = worker.spareCapacity();
-    const count = this.campaigns.length;
-    for (let i = 0; i < count && claimed.length < capacity; i++) {
-      const campaign = this.campaigns[(this.roundRobin + i) % count]!;
-      const task = await this.queueHead(campaign, now);
-      if (!task) {
-        const nextDueAt = await store.dispatch.nextDueAt(campaign.id);
-        if (nextDueAt !== null && nextDueAt > now) wakeAtMs = Math.min(wakeAtMs, nextDueAt);
-        this.holds.set(campaign.id, { kind: 'no_due_tasks', nextDueAt });
-        continue;
-      }
-      const cursor = this.routeCursor.get(campaign.id) ?? 0;
-      const routes = candidateRoutes(campaign, this.view, (id) => worker.isSwitchUsable(id), cursor);
-      if (routes.length === 0) {
-        this.holds.set(campaign.id, { kind: 'no_usable_route' });
-        continue;
-      }
-      const attemptId = uuidv7(now);
-      const ttl = (campaign.ringTimeoutSec + campaign.maxCallDurationSec) * 1000 + this.leaseGraceMs;
-      let denial: SlotDenial | null = null;
-      const route = routes.find((candidate) => {
-        const result = slots.acquire(attemptId, candidate.levels, now, ttl);
-        if (result.granted) return true;
-        if (!denial || (result.denial.retryAtMs ?? Infinity) < (denial.retryAtMs ?? Infinity))
-          denial = result.denial;
-        metrics.slotDenials.inc({ reason: result.denial.reason, level: result.denial.key.split(':')[0]! });
-        return false;
-      });
-      if (!route) {
-        const held = denial as SlotDenial | null;
-        if (held) {
-          this.holds.set(campaign.id, { kind: 'limit', denial: held });
-          if (held.retryAtMs !== null) wakeAtMs = Math.min(wakeAtMs, held.retryAtMs);
+      for (const profile of await store.tenantProfiles.list()) this.core.setTenant(this.tenantFor(profile));
+      const active = await store.campaigns.listActive();
+      const next = new Map(active.map((c) => [c.id, c]));
+      for (const id of this.campaigns.keys()) {
+        if (!next.has(id)) {
+          this.core.removeCampaign(id);
+          this.refills.delete(id);
         }
-        continue;
       }
-      this.routeCursor.set(campaign.id, cursor + 1);
-      this.holds.delete(campaign.id);
-      this.queues.get(campaign.id)!.shift();
-      claimed.push({ task, campaign, route, attemptId, callerId: this.pickCallerId(campaign, route) });
+      for (const campaign of active) {
+        if (!this.campaigns.has(campaign.id)) this.refills.set(campaign.id, { exhausted: false });
+        this.core.setCampaign(this.coreCampaign(campaign), now);
+      }
+      this.campaigns = next;
     }
-    this.roundRobin = count === 0 ? 0 : (this.roundRobin + 1) % count;
-    if (claimed.length === 0) return { progressed: false, wakeAtMs };
-
-    const claims: Claim[] = claimed.map((c) => ({
-      taskId: c.task.id,
-      expectedVersion: c.task.version,
-      attempt: {
-        id: c.attemptId,
-        taskId: c.task.id,
-        campaignId: c.campaign.id,
-        tenantId: c.campaign.tenantId,
-        workerId: this.options.workerId,
-        switchId: c.route.switch.id,
-        gatewayId: c.route.gateway.id,
-        lineId: c.route.line.id,
-        callerId: c.callerId,
-      },
-    }));
-    const won = await store.dispatch.claim(claims, now);
-    claimed.forEach((c, index) => {
-      if (!won[index]) {
-        // A stale queue entry (cancelled, or taken elsewhere): harmless, give the slots back.
-        slots.release(c.attemptId);
-        logger.debug({ taskId: c.task.id }, 'stale queue entry skipped');
-        return;
-      }
-      metrics.dispatched.inc();
-      worker.dial(this.orderFor(c, now));
-    });
-    return { progressed: true, wakeAtMs };
   }
 
-  private orderFor(c: Claimed, nowMs: number): DialOrder {
+  private tenantFor(profile: {
+    id: string;
+    weight?: number;
+    limits: { maxCaps: number | null; maxConcurrent: number | null; maxDailyAttempts: number | null };
+  }): CoreTenant {
     return {
-      attemptId: c.attemptId,
-      taskId: c.task.id,
-      tenantId: c.campaign.tenantId,
-      campaign: {
-        id: c.campaign.id,
-        retryPolicy: c.campaign.retryPolicy,
-        ringTimeoutSec: c.campaign.ringTimeoutSec,
-        maxCallDurationSec: c.campaign.maxCallDurationSec,
-      },
-      line: {
-        id: c.route.line.id,
-        dialTemplate: c.route.line.dialTemplate,
-        numberFormat: c.route.line.numberFormat,
-      },
-      gateway: { id: c.route.gateway.id, name: c.route.gateway.name },
-      switchId: c.route.switch.id,
-      callerId: c.callerId,
-      numberSealed: c.task.numberSealed,
-      numberMasked: c.task.numberMasked,
-      variables: c.task.variables,
-      taskAttemptCount: c.task.attemptCount,
-      taskNotDialedCount: c.task.notDialedCount,
-      taskExpiresAt: c.task.expiresAt,
-      dispatchedAtMs: nowMs,
+      id: profile.id,
+      weight: profile.weight ?? 1,
+      maxCaps: profile.limits.maxCaps,
+      maxConcurrent: profile.limits.maxConcurrent,
+      maxDailyAttempts: profile.limits.maxDailyAttempts,
     };
   }
 
-  private pickCallerId(campaign: Campaign, route: Route): string | null {
-    const ids = route.line.callerIds;
-    if (ids.length === 0) return campaign.callerId;
-    const next = this.callerCursor.get(route.line.id) ?? 0;
-    this.callerCursor.set(route.line.id, next + 1);
-    return ids[next % ids.length]!;
+  private coreCampaign(campaign: Campaign): CoreCampaign {
+    return {
+      id: campaign.id,
+      tenantId: campaign.tenantId,
+      weight: campaign.weight,
+      lineIds: campaign.lineIds,
+      caps: campaign.caps,
+      maxConcurrent: campaign.maxConcurrent,
+      schedule: campaign.schedule,
+      strategy: campaign.selectionStrategy,
+      callerId: campaign.callerId,
+      leaseTtlMs: (campaign.ringTimeoutSec + campaign.maxCallDurationSec) * 1000 + this.leaseGraceMs,
+    };
   }
 
-  /** Once a second: leases past their lifetime are freed (a lost hang-up), expired tasks leave the queue. */
+  /** Once a second: leases past their lifetime are freed (a lost hang-up), health ticks, expired tasks leave. */
   private async sweep(nowMs: number): Promise<void> {
     if (nowMs - this.lastSweepMs < 1_000) return;
     this.lastSweepMs = nowMs;
-    const lost = this.options.slots.expire(nowMs);
+    const lost = this.core.expireLeases(nowMs);
     if (lost.length > 0)
       this.options.logger.warn({ attempts: lost }, 'call leases expired without a hang-up');
+    this.core.tickHealth(nowMs);
+    this.noteHealthChanges();
     const expired = await this.options.store.dispatch.expireDue(nowMs);
     if (expired > 0) this.options.logger.info({ expired }, 'tasks expired');
+    this.options.metrics.observeQueues(
+      [...this.campaigns.keys()].map((id) => ({ campaignId: id, queued: this.core.queueLength(id) })),
+    );
+  }
+
+  private noteHealthChanges(): void {
+    for (const change of this.core.drainHealthChanges()) {
+      const line = this.lines.get(change.lineId);
+      this.options.logger.warn(
+        { line: line?.name ?? change.lineId, ...change },
+        `line ${change.from} → ${change.to}`,
+      );
+      this.options.metrics.lineState.set({ line: line?.name ?? change.lineId }, LINE_STATE_VALUE[change.to]);
+    }
   }
 }

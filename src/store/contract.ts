@@ -65,7 +65,18 @@ export type SwitchInput = Omit<Switch, 'createdAt' | 'updatedAt' | 'version' | '
 };
 export type SwitchRecord = Omit<Switch, 'eslPassword'> & { eslPasswordSealed: string };
 export type GatewayInput = Omit<Gateway, 'createdAt' | 'updatedAt' | 'version'>;
-export type LineInput = Omit<Line, 'createdAt' | 'updatedAt' | 'version'>;
+/** Scheduling fields default when omitted: weight 1, no caller-id limits; the health override has its own method. */
+export type LineInput = Omit<
+  Line,
+  | 'createdAt'
+  | 'updatedAt'
+  | 'version'
+  | 'weight'
+  | 'callerIdCaps'
+  | 'callerIdMaxConcurrent'
+  | 'healthOverride'
+> &
+  Partial<Pick<Line, 'weight' | 'callerIdCaps' | 'callerIdMaxConcurrent'>>;
 
 export interface ResourceRepository {
   createSwitch(input: SwitchInput, nowMs: number): Promise<SwitchRecord>;
@@ -95,10 +106,19 @@ export interface ResourceRepository {
   getLine(id: string): Promise<Line | undefined>;
   listLines(): Promise<Line[]>;
   deleteLine(id: string): Promise<void>;
+  /** The operator forces a line in or out of service, or hands it back to automatic health (null). */
+  setLineHealthOverride(id: string, override: 'in' | 'out' | null, nowMs: number): Promise<Line>;
 }
 
-export type CampaignInput = Omit<Campaign, 'createdAt' | 'updatedAt' | 'version' | 'status'> & {
+export type CampaignInput = Omit<
+  Campaign,
+  'createdAt' | 'updatedAt' | 'version' | 'status' | 'schedule' | 'selectionStrategy'
+> & {
   status?: CampaignStatus;
+  /** Default: no calling-hours restriction. */
+  schedule?: Campaign['schedule'];
+  /** Default: answer_rate_first. */
+  selectionStrategy?: Campaign['selectionStrategy'];
 };
 
 export interface CampaignRepository {
@@ -244,4 +264,6 @@ export interface DispatchRepository {
   openAttempts(workerId?: string): Promise<OpenAttempt[]>;
   /** Queued tasks past their expiry become expired; returns how many. */
   expireDue(nowMs: number): Promise<number>;
+  /** Attempts created since `sinceMs`, per tenant (to seed the daily-attempt guard at start). */
+  attemptsSince(sinceMs: number): Promise<Map<string, number>>;
 }

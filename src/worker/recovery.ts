@@ -12,7 +12,8 @@ export interface RecoveryHooks {
     gatewayId: string;
     switchId: string;
     tenantId: string;
-  }): Promise<void>;
+    callerId: string | null;
+  }): void;
 }
 
 /**
@@ -59,7 +60,7 @@ export async function recoverOpenAttempts(
       taskExpiresAt: attempt.taskExpiresAt,
       dispatchedAtMs: attempt.createdAt,
     };
-    await hooks.adoptCall(attempt);
+    hooks.adoptCall(attempt);
     worker.adopt(order, attempt.status);
   }
   if (open.length > 0) logger.info({ attempts: open.length }, 'recovering calls left open by a previous run');

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { EslClient, type EslClientStatus, type EslEvent, heartbeatFacts } from '../esl/index.js';
+import type { SwitchLoad } from '../scheduler/core-types.js';
 
 export interface SwitchEndpoint {
   id: string;
@@ -33,13 +34,6 @@ export function workerFilters(workerId: string): Array<readonly [string, string]
   ];
 }
 
-export interface SwitchLoad {
-  sessionCount: number;
-  maxSessions: number;
-  idleCpu: number | undefined;
-  atMs: number;
-}
-
 /** One worker's Event Socket connection to one switch. */
 export class SwitchLink {
   readonly client: EslClient;
@@ -55,6 +49,7 @@ export class SwitchLink {
       /** Every time the link becomes ready: events may have been missed while it was not. */
       ready(link: SwitchLink): void;
       status(link: SwitchLink, status: EslClientStatus): void;
+      load(link: SwitchLink, load: SwitchLoad): void;
     },
   ) {
     this.client = new EslClient({
@@ -68,7 +63,7 @@ export class SwitchLink {
       logger: logger.child({ switch: endpoint.name }),
     });
     this.client.onEvent((event) => {
-      if (event.name === 'HEARTBEAT') this.noteHeartbeat(event);
+      if (event.name === 'HEARTBEAT' && this.noteHeartbeat(event)) handlers.load(this, this.load!);
       handlers.event(this, event);
     });
     let up = false;
@@ -99,14 +94,15 @@ export class SwitchLink {
     return this.client.close();
   }
 
-  private noteHeartbeat(event: EslEvent): void {
+  private noteHeartbeat(event: EslEvent): boolean {
     const facts = heartbeatFacts(event);
-    if (!facts) return;
+    if (!facts) return false;
     this.load = {
       sessionCount: facts.sessionCount ?? 0,
       maxSessions: facts.maxSessions ?? 0,
-      idleCpu: facts.idleCpuPercent,
+      idleCpuPercent: facts.idleCpuPercent,
       atMs: this.clock(),
     };
+    return true;
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AttemptStatus } from '../domain/attempt.js';
 import type { DialOrder, DialPort } from '../domain/dial-order.js';
 import { causeFromJobResult } from '../domain/hangup-cause.js';
+import type { Outcome } from '../domain/outcome.js';
 import { parsePhoneNumber } from '../domain/phone-number.js';
 import { nextStepAfterAttempt } from '../domain/retry-policy.js';
 import {
@@ -12,6 +13,7 @@ import {
   renderDialTemplate,
 } from '../esl/index.js';
 import type { PlatformMetrics } from '../observability/metrics.js';
+import type { SwitchLoad } from '../scheduler/core-types.js';
 import type { NumberVault } from '../security/number-vault.js';
 import type { Store } from '../store/contract.js';
 import { AttemptRecorder } from './attempt-recorder.js';
@@ -28,7 +30,17 @@ export interface WorkerOptions {
   /** Calls this worker follows at most at once. */
   maxCalls: number;
   /** The call ended: its slots are free (called at once, before the record is written). */
-  onAttemptEnded(attemptId: string, campaignId: string): void;
+  onAttemptEnded(end: {
+    attemptId: string;
+    campaignId: string;
+    outcome: Outcome;
+    lineId: string;
+    gatewayId: string;
+  }): void;
+  /** A switch link became usable or stopped being so (R3.9). */
+  onSwitchState?(switchId: string, usable: boolean): void;
+  /** A switch reported its load in a HEARTBEAT (R3.5). */
+  onSwitchLoad?(switchId: string, load: SwitchLoad): void;
   /** The call's record and its task's next state are durable. */
   onTasksMoved(campaignId: string): void;
   /** How long to wait for a channel's hang-up after its originate job failed. */
@@ -90,8 +102,12 @@ export class Worker implements DialPort {
       const link = new SwitchLink(endpoint, this.options.workerId, this.options.logger, this.options.clock, {
         event: (l, event) => this.handleEvent(l, event),
         ready: (l) => void this.reconcileSwitch(l.endpoint.id),
-        status: (l, status) =>
-          this.options.metrics.switchUp.set({ switch: l.endpoint.name }, status === 'ready' ? 1 : 0),
+        status: (l, status) => {
+          const usable = status === 'ready';
+          this.options.metrics.switchUp.set({ switch: l.endpoint.name }, usable ? 1 : 0);
+          this.options.onSwitchState?.(l.endpoint.id, usable);
+        },
+        load: (l, load) => this.options.onSwitchLoad?.(l.endpoint.id, load),
       });
       this.links.set(endpoint.id, link);
       link.start();
@@ -353,7 +369,13 @@ export class Worker implements DialPort {
       },
       'call ended',
     );
-    this.options.onAttemptEnded(order.attemptId, order.campaign.id);
+    this.options.onAttemptEnded({
+      attemptId: order.attemptId,
+      campaignId: order.campaign.id,
+      outcome: end.outcome,
+      lineId: order.line.id,
+      gatewayId: order.gateway.id,
+    });
   }
 
   flush(): Promise<void> {

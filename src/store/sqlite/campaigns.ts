@@ -20,14 +20,17 @@ export class SqliteCampaigns implements CampaignRepository {
       this.db
         .prepare(
           `INSERT INTO campaigns (id, tenant_id, name, status, weight, default_region, caller_id, retry_policy,
-             ring_timeout_sec, max_call_duration_sec, caps, max_concurrent, created_at, updated_at, version)
+             ring_timeout_sec, max_call_duration_sec, caps, max_concurrent, schedule, selection_strategy,
+             created_at, updated_at, version)
            VALUES (@id, @tenantId, @name, @status, @weight, @defaultRegion, @callerId, @retryPolicy,
-             @ringTimeoutSec, @maxCallDurationSec, @caps, @maxConcurrent, @now, @now, 1)`,
+             @ringTimeoutSec, @maxCallDurationSec, @caps, @maxConcurrent, @schedule, @selectionStrategy, @now, @now, 1)`,
         )
         .run({
           ...input,
           status: input.status ?? 'active',
           retryPolicy: JSON.stringify(input.retryPolicy),
+          schedule: input.schedule ? JSON.stringify(input.schedule) : null,
+          selectionStrategy: input.selectionStrategy ?? 'answer_rate_first',
           lineIds: undefined,
           now: nowMs,
         });
@@ -94,7 +97,8 @@ export class SqliteCampaigns implements CampaignRepository {
         .prepare(
           `UPDATE campaigns SET name=@name, weight=@weight, default_region=@defaultRegion, caller_id=@callerId,
              retry_policy=@retryPolicy, ring_timeout_sec=@ringTimeoutSec, max_call_duration_sec=@maxCallDurationSec,
-             caps=@caps, max_concurrent=@maxConcurrent, updated_at=@now, version=version+1
+             caps=@caps, max_concurrent=@maxConcurrent, schedule=@schedule, selection_strategy=@selectionStrategy,
+             updated_at=@now, version=version+1
            WHERE id=@id AND version=@version`,
         )
         .run({
@@ -108,6 +112,8 @@ export class SqliteCampaigns implements CampaignRepository {
           maxCallDurationSec: next.maxCallDurationSec,
           caps: next.caps,
           maxConcurrent: next.maxConcurrent,
+          schedule: next.schedule ? JSON.stringify(next.schedule) : null,
+          selectionStrategy: next.selectionStrategy,
           now: nowMs,
           version: current.version,
         });

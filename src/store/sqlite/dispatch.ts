@@ -159,6 +159,13 @@ export class SqliteDispatch implements DispatchRepository {
     }));
   }
 
+  async attemptsSince(sinceMs: number): Promise<Map<string, number>> {
+    const rows = this.db
+      .prepare(`SELECT tenant_id, COUNT(*) AS n FROM attempts WHERE created_at >= ? GROUP BY tenant_id`)
+      .all(sinceMs) as { tenant_id: string; n: number }[];
+    return new Map(rows.map((r) => [r.tenant_id, r.n]));
+  }
+
   async expireDue(nowMs: number): Promise<number> {
     return this.db
       .prepare(

@@ -11,6 +11,14 @@ import {
 import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './database.js';
 import { type GatewayRow, type LineRow, type SwitchRow, toGateway, toLine, toSwitch } from './rows.js';
 
+function lineSchedulingFields(input: LineInput) {
+  return {
+    weight: input.weight ?? 1,
+    callerIdCaps: input.callerIdCaps ?? null,
+    callerIdMaxConcurrent: input.callerIdMaxConcurrent ?? null,
+  };
+}
+
 /** Translates constraint failures into the contract's typed errors. */
 function guarded<T>(what: string, run: () => T): T {
   try {
@@ -162,11 +170,14 @@ export class SqliteResources implements ResourceRepository {
     guarded('line', () =>
       this.db
         .prepare(
-          `INSERT INTO lines (id, name, gateway_id, dial_template, number_format, caller_ids, caps, max_concurrent, tenant_id, enabled, created_at, updated_at, version)
-           VALUES (@id, @name, @gatewayId, @dialTemplate, @numberFormat, @callerIds, @caps, @maxConcurrent, @tenantId, @enabled, @now, @now, 1)`,
+          `INSERT INTO lines (id, name, gateway_id, dial_template, number_format, caller_ids, caps, max_concurrent, weight,
+             caller_id_caps, caller_id_max_concurrent, tenant_id, enabled, created_at, updated_at, version)
+           VALUES (@id, @name, @gatewayId, @dialTemplate, @numberFormat, @callerIds, @caps, @maxConcurrent, @weight,
+             @callerIdCaps, @callerIdMaxConcurrent, @tenantId, @enabled, @now, @now, 1)`,
         )
         .run({
           ...input,
+          ...lineSchedulingFields(input),
           callerIds: JSON.stringify(input.callerIds),
           enabled: input.enabled ? 1 : 0,
           now: nowMs,
@@ -185,12 +196,14 @@ export class SqliteResources implements ResourceRepository {
       this.db
         .prepare(
           `UPDATE lines SET name=@name, gateway_id=@gatewayId, dial_template=@dialTemplate, number_format=@numberFormat,
-             caller_ids=@callerIds, caps=@caps, max_concurrent=@maxConcurrent, tenant_id=@tenantId, enabled=@enabled,
-             updated_at=@now, version=version+1
+             caller_ids=@callerIds, caps=@caps, max_concurrent=@maxConcurrent, weight=@weight,
+             caller_id_caps=@callerIdCaps, caller_id_max_concurrent=@callerIdMaxConcurrent, tenant_id=@tenantId,
+             enabled=@enabled, updated_at=@now, version=version+1
            WHERE id=@id AND (@expected IS NULL OR version=@expected)`,
         )
         .run({
           ...input,
+          ...lineSchedulingFields(input),
           id,
           callerIds: JSON.stringify(input.callerIds),
           enabled: input.enabled ? 1 : 0,
@@ -199,6 +212,14 @@ export class SqliteResources implements ResourceRepository {
         }),
     );
     versionCheck(`line ${id}`, result.changes, expectedVersion);
+    return (await this.getLine(id))!;
+  }
+
+  async setLineHealthOverride(id: string, override: 'in' | 'out' | null, nowMs: number): Promise<Line> {
+    const result = this.db
+      .prepare('UPDATE lines SET health_override = ?, updated_at = ?, version = version + 1 WHERE id = ?')
+      .run(override, nowMs, id);
+    if (result.changes === 0) throw new NotFoundError(`line ${id} not found`);
     return (await this.getLine(id))!;
   }
 

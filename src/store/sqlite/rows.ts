@@ -1,6 +1,14 @@
 import type { Attempt, AttemptStatus } from '../../domain/attempt.js';
 import type { Outcome } from '../../domain/outcome.js';
-import type { Campaign, CampaignStatus, Gateway, Line, NumberFormat } from '../../domain/resources.js';
+import type {
+  CallingSchedule,
+  Campaign,
+  CampaignStatus,
+  Gateway,
+  Line,
+  NumberFormat,
+  SelectionStrategy,
+} from '../../domain/resources.js';
 import type { RetryPolicy } from '../../domain/retry-policy.js';
 import type { Task, TaskStatus } from '../../domain/task.js';
 import type { SwitchRecord } from '../contract.js';
@@ -71,6 +79,10 @@ export interface LineRow {
   caller_ids: string;
   caps: number;
   max_concurrent: number;
+  weight: number;
+  caller_id_caps: number | null;
+  caller_id_max_concurrent: number | null;
+  health_override: string | null;
   tenant_id: string | null;
   enabled: number;
   created_at: number;
@@ -88,6 +100,11 @@ export function toLine(row: LineRow): Line {
     callerIds: JSON.parse(row.caller_ids) as string[],
     caps: row.caps,
     maxConcurrent: row.max_concurrent,
+    weight: row.weight,
+    callerIdCaps: row.caller_id_caps,
+    callerIdMaxConcurrent: row.caller_id_max_concurrent,
+    healthOverride:
+      row.health_override === 'in' || row.health_override === 'out' ? row.health_override : null,
     tenantId: row.tenant_id,
     enabled: row.enabled === 1,
     createdAt: row.created_at,
@@ -109,6 +126,8 @@ export interface CampaignRow {
   max_call_duration_sec: number;
   caps: number | null;
   max_concurrent: number | null;
+  schedule: string | null;
+  selection_strategy: string;
   created_at: number;
   updated_at: number;
   version: number;
@@ -129,6 +148,8 @@ export function toCampaign(row: CampaignRow, lineIds: string[]): Campaign {
     maxCallDurationSec: row.max_call_duration_sec,
     caps: row.caps,
     maxConcurrent: row.max_concurrent,
+    schedule: row.schedule === null ? null : (JSON.parse(row.schedule) as CallingSchedule),
+    selectionStrategy: row.selection_strategy as SelectionStrategy,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
