@@ -7,7 +7,14 @@ import { uuidv7 } from '../../src/domain/ids.js';
 import { auditEntryHash, verifyAuditChain } from '../../src/security/audit-chain.js';
 import type { Store } from '../../src/store/contract.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import { ACME_KEY, chineseMobile, createCampaign, type Harness, makeHarness } from '../api/harness.js';
+import {
+  ACME_KEY,
+  chineseMobile,
+  createCampaign,
+  type Harness,
+  makeHarness,
+  OTHER_KEY,
+} from '../api/harness.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 const dir = makeTempDir();
@@ -214,5 +221,33 @@ describe('audited operations through the API', () => {
     // refused requests leave no entry
     await h.call({ method: 'POST', url: '/v1/campaigns', key: `${ACME_KEY}-wrong`, payload: { name: 'x' } });
     expect((await h.store.audit.head())?.seq).toBe(6);
+  });
+
+  it('pages by sequence number and shows each tenant only its own entries', async () => {
+    for (let i = 0; i < 3; i++) await createCampaign(h, { name: `a${i}` });
+    await createCampaign(h, { name: 'theirs' }, OTHER_KEY);
+    const auditor = (
+      await h.call({ method: 'POST', url: '/v1/api-keys', payload: { name: 'aud', role: 'auditor' } })
+    ).json().key as string;
+    const first = await h.call({ method: 'GET', url: '/v1/audit?limit=2', key: auditor });
+    expect(first.json().items.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
+    const rest = await h.call({
+      method: 'GET',
+      url: `/v1/audit?afterSeq=${first.json().nextAfterSeq}`,
+      key: auditor,
+    });
+    expect(rest.json()).toMatchObject({ nextAfterSeq: null });
+    const seen = [...first.json().items, ...rest.json().items] as Array<{ tenantId: string; action: string }>;
+    expect(seen.map((e) => e.action)).toEqual([
+      'campaign.create',
+      'campaign.create',
+      'campaign.create',
+      'api_key.create',
+    ]);
+    expect(seen.every((e) => e.tenantId === 'acme')).toBe(true);
+    // a platform admin reads the whole log, or one tenant's
+    expect((await h.call({ method: 'GET', url: '/v1/audit' })).json().items).toHaveLength(5);
+    const theirs = await h.call({ method: 'GET', url: '/v1/audit?tenantId=other' });
+    expect(theirs.json().items.map((e: { tenantId: string }) => e.tenantId)).toEqual(['other']);
   });
 });
