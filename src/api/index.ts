@@ -16,6 +16,7 @@ import { DEFAULT_RATE_LIMIT, TokenBuckets } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { dispatchRoutes } from './routes/dispatch.js';
 import { erasureRoutes } from './routes/erasures.js';
 import { resourceRoutes } from './routes/resources.js';
 import { systemRoutes } from './routes/system.js';
@@ -124,6 +125,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const buckets = rateLimit === false ? undefined : new TokenBuckets(rateLimit);
     v1.addHook('onRequest', authenticate(keyRing, options.store, options.clock, buckets));
     campaignRoutes(v1, options);
+    dispatchRoutes(v1, options);
     taskRoutes(v1, options);
     resourceRoutes(v1, options);
     tenantRoutes(v1, options);

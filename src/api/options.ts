@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { DispatchStatus } from '../scheduler/scheduler.js';
 import type { NumberVault } from '../security/number-vault.js';
 import type { Store } from '../store/contract.js';
 import type { RateLimit } from './rate-limit.js';
@@ -27,7 +28,11 @@ export interface ApiOptions {
     tasksSubmitted(campaignId: string): void;
     campaignChanged(campaignId: string): void;
     resourcesChanged(): void;
+    /** Weights and limits of a tenant changed. */
+    tenantChanged(tenantId: string): void;
   };
+  /** The scheduler's view, where this process runs one (an api-only process has none). */
+  dispatch?: DispatchView;
   limits?: {
     /** Tasks per batch request; default 10,000. */
     maxBatch?: number;
@@ -38,6 +43,25 @@ export interface ApiOptions {
     /** Per API key; `false` turns it off (tests that drive many requests on a frozen clock). */
     rateLimit?: RateLimit | false;
   };
+}
+
+export interface LineHealthView {
+  state: 'healthy' | 'ejected' | 'probing';
+  usable: boolean;
+  capsShare: number;
+  reason: string;
+  override: 'in' | 'out' | null;
+  stats: {
+    window: { attempts: number; answered: number; failures: number; notDialed: number; inconclusive: number };
+    answerRate: number | undefined;
+    baseline: number | undefined;
+  };
+}
+
+export interface DispatchView {
+  dispatchStatus(tenantId: string, campaignId: string): Promise<DispatchStatus | undefined>;
+  lineHealth(lineId: string): Promise<LineHealthView | null>;
+  setLineOverride(lineId: string, override: 'in' | 'out' | null): Promise<void>;
 }
 
 export const DEFAULT_MAX_BATCH = 10_000;

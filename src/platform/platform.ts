@@ -106,6 +106,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       clock,
       logger: logger.child({ part: 'api' }),
       metricsRegistry: metrics.registry,
+      dispatch: {
+        dispatchStatus: (tenantId, campaignId) => readyScheduler.dispatchStatus(tenantId, campaignId),
+        lineHealth: (lineId) => readyScheduler.lineHealth(lineId),
+        setLineOverride: (lineId, override) => readyScheduler.setLineOverride(lineId, override),
+      },
       health: async () => {
         const switches = await store.resources.listSwitches();
         const ready = switches.filter((s) => worker.isSwitchUsable(s.id)).map((s) => s.name);
@@ -121,6 +126,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       notify: {
         tasksSubmitted: (campaignId) => readyScheduler.tasksSubmitted(campaignId),
         campaignChanged: (campaignId) => readyScheduler.campaignChanged(campaignId),
+        tenantChanged: () => readyScheduler.tenantsChanged(),
         resourcesChanged: () => {
           readyScheduler.resourcesChanged();
           void refreshSwitches().catch((error: unknown) =>

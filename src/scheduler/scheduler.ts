@@ -6,7 +6,7 @@ import { uuidv7 } from '../domain/ids.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { Campaign, Gateway, Line } from '../domain/resources.js';
 import type { PlatformMetrics } from '../observability/metrics.js';
-import type { Claim, DueTask, Store } from '../store/contract.js';
+import type { Claim, DueTask, Store, TenantProfile } from '../store/contract.js';
 import type { CoreCampaign, CoreTenant, Dispatch, Hold, OverloadPolicy, SwitchLoad } from './core-types.js';
 import { DispatchCore } from './dispatch-core.js';
 import type { HealthOverride, HealthPolicy, HealthState } from './line-health.js';
@@ -43,6 +43,8 @@ export interface DispatchStatus {
   hold: Hold | null;
   inFlight: { campaign: number; tenant: number };
   queued: number;
+  /** Calls this process's worker can still take; at 0 nothing is dispatched, whatever the campaign. */
+  workerSpareCapacity: number;
 }
 
 const LINE_STATE_VALUE: Record<HealthState, number> = { healthy: 0, probing: 1, ejected: 2 };
@@ -131,6 +133,12 @@ export class Scheduler {
     this.wakeup.wake();
   }
 
+  /** Tenants' weights and limits are read again. */
+  tenantsChanged(): void {
+    this.reloadCampaigns = true;
+    this.wakeup.wake();
+  }
+
   resourcesChanged(): void {
     this.reloadResources = true;
     this.wakeup.wake();
@@ -178,6 +186,7 @@ export class Scheduler {
 
   /** "Why isn't it dialing?" for a campaign of this tenant, or undefined if it has none such. */
   async dispatchStatus(tenantId: string, campaignId: string): Promise<DispatchStatus | undefined> {
+    await this.reload();
     const campaign = await this.options.store.campaigns.get(tenantId, campaignId);
     if (!campaign) return undefined;
     const hold = campaign.status === 'active' ? this.core.hold(campaignId) : { kind: 'not_active' as const };
@@ -191,14 +200,17 @@ export class Scheduler {
         tenant: this.core.inFlight(`tenant:${tenantId}`),
       },
       queued: this.core.queueLength(campaignId),
+      workerSpareCapacity: this.options.worker.spareCapacity(),
     };
   }
 
-  lineHealth(lineId: string) {
+  async lineHealth(lineId: string) {
+    await this.reload();
     return this.core.lineHealth(lineId, this.options.clock());
   }
 
-  setLineOverride(lineId: string, override: HealthOverride): void {
+  async setLineOverride(lineId: string, override: HealthOverride): Promise<void> {
+    await this.reload();
     this.core.setLineOverride(lineId, override, this.options.clock());
     this.noteHealthChanges();
     this.wakeup.wake();
@@ -206,13 +218,18 @@ export class Scheduler {
 
   // ---- the loop -------------------------------------------------------------------------------
 
+  /** One round: take in changes, sweep, top up queues, dispatch. Returns whether anything was dispatched. */
+  async runOnce(): Promise<boolean> {
+    await this.reload();
+    const now = this.options.clock();
+    await this.sweep(now);
+    await this.refill(now);
+    return this.dispatch(now);
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      await this.reload();
-      const now = this.options.clock();
-      await this.sweep(now);
-      await this.refill(now);
-      const progressed = await this.dispatch(now);
+      const progressed = await this.runOnce();
       if (this.stopping) break;
       if (progressed || this.core.hasReadyWork()) {
         await new Promise<void>((resolve) => setImmediate(resolve)); // let I/O in between rounds
@@ -376,14 +393,10 @@ export class Scheduler {
     }
   }
 
-  private tenantFor(profile: {
-    id: string;
-    weight?: number;
-    limits: { maxCaps: number | null; maxConcurrent: number | null; maxDailyAttempts: number | null };
-  }): CoreTenant {
+  private tenantFor(profile: TenantProfile): CoreTenant {
     return {
       id: profile.id,
-      weight: profile.weight ?? 1,
+      weight: profile.weight,
       maxCaps: profile.limits.maxCaps,
       maxConcurrent: profile.limits.maxConcurrent,
       maxDailyAttempts: profile.limits.maxDailyAttempts,

@@ -28,6 +28,8 @@ export interface DestinationPolicy {
 }
 
 export interface TenantProfile extends Tenant {
+  /** Share of dispatch against other tenants when they compete for lines (R3.8). */
+  weight: number;
   limits: TenantLimits;
   destinations: DestinationPolicy;
   updatedAt: number;
@@ -37,6 +39,8 @@ export interface TenantProfile extends Tenant {
 export interface TenantProfileInput {
   id: string;
   name: string;
+  /** Default 1. */
+  weight?: number;
   limits: TenantLimits;
   destinations: DestinationPolicy;
 }

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { type ApiOptions, buildApi } from '../../src/api/index.js';
+import { MemoryDialSlots } from '../../src/coord/memory-dial-slots.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { PlatformMetrics } from '../../src/observability/metrics.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { NumberVault } from '../../src/security/number-vault.js';
 import type { Store } from '../../src/store/contract.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -19,6 +23,8 @@ export interface Harness {
   clock: { now: number };
   notified: string[];
   healthy: { ok: boolean };
+  /** The real scheduler (not started: its worker takes no calls), behind the dispatch routes. */
+  scheduler: Scheduler;
   /** inject with the acme key unless headers say otherwise */
   call(options: InjectOptions & { key?: string | null }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -38,6 +44,15 @@ export async function makeHarness(dir: string, limits?: ApiOptions['limits']) {
   const clock = { now: START_MS };
   const notified: string[] = [];
   const healthy = { ok: true };
+  const scheduler = new Scheduler({
+    store,
+    slots: new MemoryDialSlots(0),
+    worker: { isSwitchUsable: () => false, spareCapacity: () => 1000, dial: () => {} },
+    workerId: 'w1',
+    clock: () => clock.now,
+    logger: createLogger('silent'),
+    metrics: new PlatformMetrics(),
+  });
   const app = await buildApi({
     store,
     vault,
@@ -50,9 +65,27 @@ export async function makeHarness(dir: string, limits?: ApiOptions['limits']) {
     metricsRegistry: new Registry(),
     health: async () => ({ ok: healthy.ok, details: { store: healthy.ok ? 'up' : 'down' } }),
     notify: {
-      tasksSubmitted: (id) => notified.push(`tasks:${id}`),
-      campaignChanged: (id) => notified.push(`campaign:${id}`),
-      resourcesChanged: () => notified.push('resources'),
+      tasksSubmitted: (id) => {
+        notified.push(`tasks:${id}`);
+        scheduler.tasksSubmitted(id);
+      },
+      campaignChanged: (id) => {
+        notified.push(`campaign:${id}`);
+        scheduler.campaignChanged(id);
+      },
+      resourcesChanged: () => {
+        notified.push('resources');
+        scheduler.resourcesChanged();
+      },
+      tenantChanged: (id) => {
+        notified.push(`tenant:${id}`);
+        scheduler.tenantsChanged();
+      },
+    },
+    dispatch: {
+      dispatchStatus: (tenantId, campaignId) => scheduler.dispatchStatus(tenantId, campaignId),
+      lineHealth: (lineId) => scheduler.lineHealth(lineId),
+      setLineOverride: (lineId, override) => scheduler.setLineOverride(lineId, override),
     },
     ...(limits ? { limits } : {}),
   });
@@ -64,6 +97,7 @@ export async function makeHarness(dir: string, limits?: ApiOptions['limits']) {
     clock,
     notified,
     healthy,
+    scheduler,
     call({ key = ACME_KEY, headers, ...rest }) {
       return app.inject({
         ...rest,

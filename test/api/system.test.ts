@@ -148,6 +148,9 @@ describe('system endpoints', () => {
       'POST /v1/campaigns',
       'GET /v1/campaigns',
       'GET /v1/campaigns/{id}',
+      'GET /v1/campaigns/{id}/dispatch-status',
+      'GET /v1/lines/{id}/health',
+      'PUT /v1/lines/{id}/health',
       'PATCH /v1/campaigns/{id}',
       'POST /v1/campaigns/{id}/pause',
       'POST /v1/campaigns/{id}/resume',
@@ -210,7 +213,7 @@ describe('logging', () => {
       logger: pino({ level: 'trace' }, sink),
       metricsRegistry: new Registry(),
       health: async () => ({ ok: true, details: {} }),
-      notify: { tasksSubmitted() {}, campaignChanged() {}, resourcesChanged() {} },
+      notify: { tasksSubmitted() {}, campaignChanged() {}, resourcesChanged() {}, tenantChanged() {} },
     });
     const headers = { authorization: `Bearer ${ACME_KEY}` };
     const campaign = await app.inject({

@@ -160,6 +160,15 @@ const MATRIX: Record<string, Row> = {
     own: 200,
     foreign: 404,
   },
+  'GET /v1/campaigns/{id}/dispatch-status': {
+    roles: ALL,
+    request: async (scope) => ({
+      method: 'GET',
+      url: `/v1/campaigns/${await fresh.campaign(scope)}/dispatch-status`,
+    }),
+    own: 200,
+    foreign: 404,
+  },
   'PATCH /v1/campaigns/{id}': {
     roles: WRITERS,
     request: async (scope) => ({
@@ -330,6 +339,23 @@ const MATRIX: Record<string, Row> = {
     own: 200,
     foreign: 404,
     platformForeign: 200,
+  },
+  'GET /v1/lines/{id}/health': {
+    roles: LINE_READERS,
+    request: async (scope) => ({ method: 'GET', url: `/v1/lines/${await fresh.line(scope)}/health` }),
+    own: 200,
+    foreign: 404,
+    platformForeign: 200,
+  },
+  'PUT /v1/lines/{id}/health': {
+    roles: PLATFORM,
+    request: async (scope) => ({
+      method: 'PUT',
+      url: `/v1/lines/${await fresh.line(scope)}/health`,
+      payload: { override: 'out' },
+    }),
+    own: 200,
+    foreign: 200,
   },
   'PUT /v1/lines/{id}': {
     roles: PLATFORM,

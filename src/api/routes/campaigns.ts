@@ -2,6 +2,7 @@ import { uuidv7 } from '../../domain/ids.js';
 import { isRegionCode } from '../../domain/phone-number.js';
 import type { CampaignStatus } from '../../domain/resources.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../domain/retry-policy.js';
+import { CallingScheduleError, validateCallingSchedule } from '../../scheduler/calling-window.js';
 import type { CampaignInput } from '../../store/contract.js';
 import { auditTrail } from '../audit-trail.js';
 import { tenantOf } from '../auth.js';
@@ -34,9 +35,20 @@ function retryPolicyFrom(input: CampaignCreate['retryPolicy']): RetryPolicy {
 async function checkReferences(
   options: ApiOptions,
   tenantId: string,
-  body: Pick<CampaignPatch, 'defaultRegion' | 'lineIds'>,
+  body: Pick<CampaignPatch, 'defaultRegion' | 'lineIds' | 'schedule'>,
 ): Promise<void> {
   const errors: FieldError[] = [];
+  if (body.schedule) {
+    try {
+      validateCallingSchedule(body.schedule);
+    } catch (error) {
+      if (!(error instanceof CallingScheduleError)) throw error;
+      errors.push({
+        path: `/schedule/${error.field.replace(/\[(\d+)\]/g, '/$1').replace(/\./g, '/')}`,
+        message: error.message,
+      });
+    }
+  }
   if (body.defaultRegion && !isRegionCode(body.defaultRegion)) {
     errors.push({ path: '/defaultRegion', message: 'not a known ISO 3166-1 alpha-2 region' });
   }
@@ -89,6 +101,8 @@ export function campaignRoutes(app: ApiApp, options: ApiOptions): void {
         maxCallDurationSec: body.maxCallDurationSec ?? 3600,
         caps: body.caps ?? null,
         maxConcurrent: body.maxConcurrent ?? null,
+        schedule: body.schedule ?? null,
+        selectionStrategy: body.selectionStrategy ?? 'answer_rate_first',
       };
       const campaign = await store.campaigns.create(input, now);
       notify.campaignChanged(campaign.id);

@@ -325,6 +325,9 @@ export function resourceRoutes(app: ApiApp, options: ApiOptions): void {
         callerIds: body.callerIds ?? [],
         caps: body.caps,
         maxConcurrent: body.maxConcurrent,
+        weight: body.weight ?? 1,
+        callerIdCaps: body.callerIdCaps ?? null,
+        callerIdMaxConcurrent: body.callerIdMaxConcurrent ?? null,
         tenantId,
         enabled: body.enabled ?? true,
       };

@@ -17,6 +17,7 @@ export function tenantView(tenant: TenantProfile) {
   return {
     id: tenant.id,
     name: tenant.name,
+    weight: tenant.weight,
     limits: { ...tenant.limits },
     destinations: {
       allowPrefixes: tenant.destinations.allowPrefixes,
@@ -61,12 +62,14 @@ export function tenantRoutes(app: ApiApp, options: ApiOptions): void {
         {
           id: body.id,
           name: body.name,
+          weight: body.weight ?? 1,
           limits: { ...NO_LIMITS, ...body.limits },
           destinations: { ...DEFAULT_DESTINATION_POLICY, ...body.destinations },
         },
         clock(),
       );
       const view = tenantView(tenant);
+      options.notify.tenantChanged(tenant.id);
       await audit(request, {
         action: 'tenant.create',
         target: `tenant:${tenant.id}`,
@@ -128,7 +131,7 @@ export function tenantRoutes(app: ApiApp, options: ApiOptions): void {
       },
     },
     async (request, reply) => {
-      const { version, limits, destinations, name } = request.body;
+      const { version, limits, destinations, name, weight } = request.body;
       const expected = expectedVersion(request, version);
       const before = await store.tenantProfiles.get(request.params.id);
       if (!before) throw notFound('tenant');
@@ -136,6 +139,7 @@ export function tenantRoutes(app: ApiApp, options: ApiOptions): void {
         request.params.id,
         {
           ...(name !== undefined ? { name } : {}),
+          ...(weight !== undefined ? { weight } : {}),
           ...(limits ? { limits: { ...before.limits, ...limits } } : {}),
           ...(destinations ? { destinations: { ...before.destinations, ...destinations } } : {}),
         },
@@ -143,6 +147,7 @@ export function tenantRoutes(app: ApiApp, options: ApiOptions): void {
         clock(),
       );
       const view = tenantView(tenant);
+      options.notify.tenantChanged(tenant.id);
       await audit(request, {
         action: 'tenant.update',
         target: `tenant:${tenant.id}`,

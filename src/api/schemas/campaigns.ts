@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { CAMPAIGN_STATUSES } from '../../domain/resources.js';
+import { CAMPAIGN_STATUSES, SELECTION_STRATEGIES } from '../../domain/resources.js';
 import {
   CallerId,
   Id,
@@ -36,6 +36,32 @@ export const RetryPolicySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Calling hours; the zone and times are checked further by validateCallingSchedule. */
+export const CallingScheduleSchema = Type.Object(
+  {
+    timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Asia/Shanghai' }),
+    windows: Type.Array(
+      Type.Object(
+        {
+          days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), {
+            minItems: 1,
+            maxItems: 7,
+            description: 'ISO weekdays, 1 = Monday',
+          }),
+          start: Type.String({ pattern: '^\\d{2}:\\d{2}$', description: 'local HH:MM, inclusive' }),
+          end: Type.String({
+            pattern: '^\\d{2}:\\d{2}$',
+            description: 'local HH:MM, exclusive (24:00 = end of day)',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 28 },
+    ),
+  },
+  { additionalProperties: false, description: 'Calling hours; tasks are held outside them. Null: any time.' },
+);
+
 const RegionCode = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, e.g. CN, US' });
 const PositiveInt = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 
@@ -52,6 +78,12 @@ const campaignFields = {
   maxCallDurationSec: Type.Optional(Type.Integer({ minimum: 10, maximum: 14_400, default: 3600 })),
   caps: Type.Optional(Nullable(PositiveInt)),
   maxConcurrent: Type.Optional(Nullable(PositiveInt)),
+  schedule: Type.Optional(Nullable(CallingScheduleSchema)),
+  selectionStrategy: Type.Optional(
+    Literals(SELECTION_STRATEGIES, {
+      description: 'How lines and switches are chosen (R3.8); default answer_rate_first',
+    }),
+  ),
 };
 
 export const CampaignCreateSchema = Type.Object(campaignFields, { additionalProperties: false });
@@ -92,6 +124,8 @@ export const CampaignSchema = Type.Object(
     maxCallDurationSec: Type.Integer(),
     caps: Nullable(Type.Integer()),
     maxConcurrent: Nullable(Type.Integer()),
+    schedule: Nullable(CallingScheduleSchema),
+    selectionStrategy: Literals(SELECTION_STRATEGIES),
     createdAt: Instant,
     updatedAt: Instant,
     version: Type.Integer(),

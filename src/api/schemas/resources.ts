@@ -93,6 +93,28 @@ export const LineInputSchema = Type.Object(
     callerIds: Type.Optional(Type.Array(CallerId, { maxItems: 1000 })),
     caps: Type.Integer({ minimum: 1, maximum: 10_000 }),
     maxConcurrent: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    weight: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 1,
+        description: 'Share under the weighted strategy',
+      }),
+    ),
+    callerIdCaps: Type.Optional(
+      Nullable(
+        Type.Integer({ minimum: 1, maximum: 10_000, description: "The carrier's CAPS per caller id" }),
+      ),
+    ),
+    callerIdMaxConcurrent: Type.Optional(
+      Nullable(
+        Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          description: "The carrier's concurrent calls per caller id",
+        }),
+      ),
+    ),
     tenantId: Type.Optional(Nullable(Id)),
     enabled: Type.Optional(Type.Boolean({ default: true })),
     version: Type.Optional(Version),
@@ -111,6 +133,10 @@ export const LineSchema = Type.Object(
     callerIds: Type.Array(Type.String()),
     caps: Type.Integer(),
     maxConcurrent: Type.Integer(),
+    weight: Type.Integer(),
+    callerIdCaps: Nullable(Type.Integer()),
+    callerIdMaxConcurrent: Nullable(Type.Integer()),
+    healthOverride: Nullable(Literals(['in', 'out'] as const)),
     tenantId: Nullable(Type.String()),
     enabled: Type.Boolean(),
     ...Stamps,

@@ -41,6 +41,14 @@ export const TenantCreateSchema = Type.Object(
   {
     id: TenantId,
     name: Type.String({ minLength: 1, maxLength: 200 }),
+    weight: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 1,
+        description: 'Share of dispatch against other tenants',
+      }),
+    ),
     limits: Type.Optional(LimitsSchema),
     destinations: Type.Optional(DestinationsSchema),
   },
@@ -52,6 +60,7 @@ export const TenantPatchSchema = PartialStrict(
   Type.Object(
     {
       name: Type.String({ minLength: 1, maxLength: 200 }),
+      weight: Type.Integer({ minimum: 1, maximum: 1000 }),
       limits: LimitsSchema,
       destinations: DestinationsSchema,
       version: Version,
@@ -65,6 +74,7 @@ export const TenantSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
+    weight: Type.Integer(),
     limits: Type.Object({
       maxCaps: Nullable(Type.Integer()),
       maxConcurrent: Nullable(Type.Integer()),

@@ -11,6 +11,7 @@ interface TenantRow {
   id: string;
   name: string;
   created_at: number;
+  weight: number;
   max_caps: number | null;
   max_concurrent: number | null;
   max_daily_attempts: number | null;
@@ -26,6 +27,7 @@ function toProfile(row: TenantRow): TenantProfile {
     id: row.id,
     name: row.name,
     createdAt: row.created_at,
+    weight: row.weight,
     limits: {
       maxCaps: row.max_caps,
       maxConcurrent: row.max_concurrent,
@@ -45,6 +47,7 @@ function toProfile(row: TenantRow): TenantProfile {
 function columns(input: Omit<TenantProfileInput, 'id'>) {
   return {
     name: input.name,
+    weight: input.weight ?? 1,
     maxCaps: input.limits.maxCaps,
     maxConcurrent: input.limits.maxConcurrent,
     maxDailyAttempts: input.limits.maxDailyAttempts,
@@ -61,9 +64,9 @@ export class SqliteTenantProfiles implements TenantProfileRepository {
     try {
       this.db
         .prepare(
-          `INSERT INTO tenants (id, name, created_at, max_caps, max_concurrent, max_daily_attempts,
+          `INSERT INTO tenants (id, name, created_at, weight, max_caps, max_concurrent, max_daily_attempts,
              allow_prefixes, deny_prefixes, allow_premium_rate, updated_at, version)
-           VALUES (@id, @name, @now, @maxCaps, @maxConcurrent, @maxDailyAttempts,
+           VALUES (@id, @name, @now, @weight, @maxCaps, @maxConcurrent, @maxDailyAttempts,
              @allowPrefixes, @denyPrefixes, @allowPremiumRate, @now, 1)`,
         )
         .run({ id: input.id, ...columns(input), now: nowMs });
@@ -97,12 +100,13 @@ export class SqliteTenantProfiles implements TenantProfileRepository {
     }
     const next = {
       name: patch.name ?? current.name,
+      weight: patch.weight ?? current.weight,
       limits: { ...current.limits, ...patch.limits },
       destinations: { ...current.destinations, ...patch.destinations },
     };
     const result = this.db
       .prepare(
-        `UPDATE tenants SET name=@name, max_caps=@maxCaps, max_concurrent=@maxConcurrent,
+        `UPDATE tenants SET name=@name, weight=@weight, max_caps=@maxCaps, max_concurrent=@maxConcurrent,
            max_daily_attempts=@maxDailyAttempts, allow_prefixes=@allowPrefixes, deny_prefixes=@denyPrefixes,
            allow_premium_rate=@allowPremiumRate, updated_at=@now, version=version+1
          WHERE id=@id AND version=@version`,
