@@ -21,10 +21,8 @@ export interface SchedulerOptions {
   logger: Logger;
   metrics: PlatformMetrics;
   random?: () => number;
-  /** Tasks read from the store per campaign at a time (the core holds an index, not the backlog). */
+  /** Due tasks read from the store per campaign at a time (the core holds an index, not the backlog). */
   refillBatch?: number;
-  /** Tasks due within this horizon are read ahead, so the core can wake exactly when they fall due. */
-  lookaheadMs?: number;
   /** Added to ring timeout + max call duration for a lease's lifetime. */
   leaseGraceMs?: number;
   /** Longest sleep with nothing to do; bounds how late a maintenance sweep can be. */
@@ -52,6 +50,8 @@ const LINE_STATE_VALUE: Record<HealthState, number> = { healthy: 0, probing: 1, 
 interface Refill {
   /** The store had no more due tasks than the core holds. */
   exhausted: boolean;
+  /** When the campaign's next queued task falls due in the store (null: none queued for later). */
+  nextDueAtMs: number | null;
 }
 
 /**
@@ -74,13 +74,11 @@ export class Scheduler {
   private running: Promise<void> | null = null;
   private stopping = false;
   private readonly refillBatch: number;
-  private readonly lookaheadMs: number;
   private readonly leaseGraceMs: number;
   private readonly maxIdleWaitMs: number;
 
   constructor(private readonly options: SchedulerOptions) {
     this.refillBatch = options.refillBatch ?? 128;
-    this.lookaheadMs = options.lookaheadMs ?? 60_000;
     this.leaseGraceMs = options.leaseGraceMs ?? 60_000;
     this.maxIdleWaitMs = options.maxIdleWaitMs ?? 1_000;
     const random = options.random ?? Math.random;
@@ -124,7 +122,7 @@ export class Scheduler {
   // ---- what the rest of the platform tells it ------------------------------------------------
 
   tasksSubmitted(campaignId: string): void {
-    this.refills.set(campaignId, { exhausted: false });
+    this.refills.set(campaignId, { exhausted: false, nextDueAtMs: null });
     this.wakeup.wake();
   }
 
@@ -235,7 +233,7 @@ export class Scheduler {
         await new Promise<void>((resolve) => setImmediate(resolve)); // let I/O in between rounds
         continue;
       }
-      const wakeAt = this.core.nextWakeAtMs() ?? Number.POSITIVE_INFINITY;
+      const wakeAt = Math.min(this.core.nextWakeAtMs() ?? Number.POSITIVE_INFINITY, this.nextStoreDueAt());
       const after = this.options.clock();
       await this.wakeup.wait(Math.max(1, Math.min(this.maxIdleWaitMs, Math.ceil(wakeAt - after))));
     }
@@ -312,21 +310,35 @@ export class Scheduler {
     };
   }
 
-  /** Tops up each campaign's queue in the core from the store when it runs low. */
+  /**
+   * Tops up each campaign's queue in the core from the store: tasks due now, best first, when the
+   * core runs low, and again when the store's next task falls due. Only due tasks are read (and
+   * the core holds few), so a refill reads a bounded number of rows however large the backlog or
+   * however many retries wait for later; the loop wakes exactly when the next one falls due.
+   */
   private async refill(nowMs: number): Promise<void> {
+    const { dispatch } = this.options.store;
     for (const campaignId of this.campaigns.keys()) {
-      const state = this.refills.get(campaignId) ?? { exhausted: false };
-      if (state.exhausted || this.core.readyLength(campaignId) >= this.refillBatch / 4) continue;
+      const state = this.refills.get(campaignId) ?? { exhausted: false, nextDueAtMs: null };
+      const fallenDue = state.nextDueAtMs !== null && state.nextDueAtMs <= nowMs;
+      if ((state.exhausted && !fallenDue) || this.core.readyLength(campaignId) >= this.refillBatch / 4)
+        continue;
       const held = this.core.queueLength(campaignId);
-      const due = await this.options.store.dispatch.dueTasks(
-        campaignId,
-        nowMs + this.lookaheadMs,
-        held + this.refillBatch,
-      );
+      const due = await dispatch.dueTasks(campaignId, nowMs, held + this.refillBatch);
       for (const task of due)
         if (!this.core.isQueued(campaignId, task.id)) this.core.enqueue(campaignId, task, nowMs);
-      this.refills.set(campaignId, { exhausted: due.length < held + this.refillBatch });
+      const exhausted = due.length < held + this.refillBatch;
+      const nextDueAtMs = exhausted ? await dispatch.nextDueAt(campaignId, nowMs) : null;
+      this.refills.set(campaignId, { exhausted, nextDueAtMs });
     }
+  }
+
+  private nextStoreDueAt(): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const state of this.refills.values()) {
+      if (state.nextDueAtMs !== null && state.nextDueAtMs < earliest) earliest = state.nextDueAtMs;
+    }
+    return earliest;
   }
 
   private async reload(): Promise<void> {
@@ -386,7 +398,8 @@ export class Scheduler {
         }
       }
       for (const campaign of active) {
-        if (!this.campaigns.has(campaign.id)) this.refills.set(campaign.id, { exhausted: false });
+        if (!this.campaigns.has(campaign.id))
+          this.refills.set(campaign.id, { exhausted: false, nextDueAtMs: null });
         this.core.setCampaign(this.coreCampaign(campaign), now);
       }
       this.campaigns = next;

@@ -249,8 +249,8 @@ export interface OpenAttempt extends Attempt {
 export interface DispatchRepository {
   /** The campaign's queue head: queued tasks due by `nowMs`, best first. */
   dueTasks(campaignId: string, nowMs: number, limit: number): Promise<DueTask[]>;
-  /** The earliest `notBefore` among the campaign's queued tasks, if any. */
-  nextDueAt(campaignId: string): Promise<number | null>;
+  /** The earliest `notBefore` after `afterMs` among the campaign's queued tasks, if any. */
+  nextDueAt(campaignId: string, afterMs: number): Promise<number | null>;
   /**
    * Takes tasks for dialing in one transaction: each task moves queued → dialing only if its
    * version still matches, and then its attempt row is written. Returns, per claim, whether it won.

@@ -142,7 +142,8 @@ describe('sqlite store', () => {
     const later = task('later', { priority: 9, notBefore: now + 60_000 });
     await store.tasks.insertMany([low, high, later], { skipDuplicates: false, nowMs: now });
     expect((await store.dispatch.dueTasks('c1', now, 10)).map((d) => d.id)).toEqual([high.id, low.id]);
-    expect(await store.dispatch.nextDueAt('c1')).toBe(now);
+    expect(await store.dispatch.nextDueAt('c1', now)).toBe(now + 60_000);
+    expect(await store.dispatch.nextDueAt('c1', now + 60_000)).toBeNull();
   });
 
   it('finishes an attempt and requeues or completes its task; a duplicate ending changes nothing', async () => {

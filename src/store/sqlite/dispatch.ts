@@ -60,10 +60,12 @@ export class SqliteDispatch implements DispatchRepository {
     }));
   }
 
-  async nextDueAt(campaignId: string): Promise<number | null> {
+  async nextDueAt(campaignId: string, afterMs: number): Promise<number | null> {
     const row = this.db
-      .prepare(`SELECT MIN(not_before) AS at FROM tasks WHERE campaign_id = ? AND status = 'queued'`)
-      .get(campaignId) as { at: number | null };
+      .prepare(
+        `SELECT MIN(not_before) AS at FROM tasks WHERE campaign_id = ? AND status = 'queued' AND not_before > ?`,
+      )
+      .get(campaignId, afterMs) as { at: number | null };
     return row.at;
   }
 
