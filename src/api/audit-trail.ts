@@ -17,6 +17,8 @@ export interface AuditEvent {
   target?: string;
   /** Defaults to the caller's tenant; null for platform-wide objects. */
   tenantId?: string | null;
+  /** Defaults to the caller; given for what happens before anyone is authenticated (a login). */
+  actor?: string;
   before?: unknown;
   after?: unknown;
 }
@@ -25,14 +27,14 @@ export type AuditTrail = (request: FastifyRequest, event: AuditEvent) => Promise
 
 export function auditTrail(store: Store, clock: () => number): AuditTrail {
   return async (request, event) => {
-    const principal = principalOf(request);
+    const principal = event.actor === undefined ? principalOf(request) : undefined;
     const at = clock();
     return store.audit.append(
       {
         id: uuidv7(at),
         at,
-        actor: principal.actor,
-        tenantId: event.tenantId === undefined ? principal.tenantId : event.tenantId,
+        actor: event.actor ?? principal!.actor,
+        tenantId: event.tenantId === undefined ? (principal?.tenantId ?? null) : event.tenantId,
         sourceIp: request.ip,
         action: event.action,
         target: event.target ?? null,

@@ -2,26 +2,36 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hashApiKey } from '../security/api-keys.js';
 import { isPlatformScoped, isRole, type Permission, permissionsOf, type Role } from '../security/rbac.js';
+import type { SessionTimes } from '../security/sessions.js';
 import type { Store } from '../store/contract.js';
 import { ProblemError } from './problem.js';
 import type { TokenBuckets } from './rate-limit.js';
+import { assertCsrf, identifySession, presentedSessionId } from './session-auth.js';
 
 export type { Permission, Role } from '../security/rbac.js';
 
-/** Who is calling: the key's tenant and role, and how audit entries name them. */
+/**
+ * Who is calling: the tenant and role, and how audit entries name them. A console session is a
+ * principal of its user's role and tenant, checked by the same permission table as a key.
+ */
 export interface Principal {
   tenantId: string;
   role: Role;
   permissions: ReadonlySet<Permission>;
-  /** `bootstrap:<tenant>` for a configured key, `key:<id>` for a key made through the API. */
+  /** `bootstrap:<tenant>` for a configured key, `key:<id>` for an API key, `user:<id>` for a session. */
   actor: string;
-  /** Keys made through the API are rate-limited; the configured bootstrap keys are not. */
+  /** Keys made through the API and sessions are rate-limited; the configured bootstrap keys are not. */
   rateLimited: boolean;
+  via: 'bootstrap' | 'api_key' | 'session';
+  /** Sessions only: what logout and `GET /v1/session` need. */
+  session?: { idHash: string; userId: string; csrfToken: string; expiresAt: number };
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     permission?: Permission;
+    /** Reachable without credentials (login only); stated explicitly, never by omission. */
+    public?: true;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -73,7 +83,7 @@ function presentedKey(request: FastifyRequest): string | undefined {
 /** last_used_at is written at most this often per key, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-const UNAUTHORIZED = 'send a valid API key as "Authorization: Bearer <key>"';
+const UNAUTHORIZED = 'send a valid API key as "Authorization: Bearer <key>", or log in (POST /v1/session)';
 
 async function identify(
   presented: string,
@@ -91,6 +101,7 @@ async function identify(
       // The operator's own credential from config (the demo and the platform's own client use
       // it in tight loops); a leaked one is a full compromise that a rate limit would not bound.
       rateLimited: false,
+      via: 'bootstrap',
     };
   }
   // The lookup is by the hash of a 256-bit secret: its timing tells nothing about other keys.
@@ -105,29 +116,42 @@ async function identify(
     permissions: permissionsOf(record.role),
     actor: `key:${record.id}`,
     rateLimited: true,
+    via: 'api_key',
   };
 }
 
+export interface AuthContext {
+  keyRing: ApiKeyRing;
+  store: Store;
+  clock: () => number;
+  buckets: TokenBuckets | undefined;
+  sessionTimes: SessionTimes;
+}
+
 /**
- * onRequest hook for /v1: identifies the caller, applies its rate limit, then checks the
- * route's permission — failing closed when a route names none.
+ * onRequest hook for /v1: identifies the caller — by API key when the request presents one
+ * (a cookie is then ignored), else by the session cookie, with its CSRF check — applies its rate
+ * limit, then checks the route's permission, failing closed when a route names none.
  */
-export function authenticate(
-  keyRing: ApiKeyRing,
-  store: Store,
-  clock: () => number,
-  buckets: TokenBuckets | undefined,
-) {
+export function authenticate({ keyRing, store, clock, buckets, sessionTimes }: AuthContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (request.routeOptions.config.public === true) return;
     const key = presentedKey(request);
+    const sessionId = key === undefined ? presentedSessionId(request) : undefined;
     const now = clock();
-    const principal = key === undefined ? undefined : await identify(key, keyRing, store, now);
+    const principal =
+      key !== undefined
+        ? await identify(key, keyRing, store, now)
+        : sessionId !== undefined
+          ? await identifySession(sessionId, store, sessionTimes, now)
+          : undefined;
     if (principal === undefined) throw new ProblemError(401, 'unauthorized', UNAUTHORIZED);
+    if (sessionId !== undefined) assertCsrf(request, sessionId);
     if (buckets && principal.rateLimited) {
       const waitMs = buckets.take(principal.actor, now);
       if (waitMs > 0) {
         reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
-        throw new ProblemError(429, 'rate_limited', 'too many requests for this API key; retry later');
+        throw new ProblemError(429, 'rate_limited', 'too many requests for this caller; retry later');
       }
     }
     const needed = request.routeOptions.config.permission;

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { uuidv7 } from '../domain/ids.js';
 import { TaskInputSchema } from '../intake/task-intake.js';
+import { DEFAULT_SESSION_TIMES } from '../security/sessions.js';
 import { ApiKeyRing, authenticate } from './auth.js';
 import { httpMetrics } from './http-metrics.js';
 import {
@@ -18,10 +19,14 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { dispatchRoutes } from './routes/dispatch.js';
 import { erasureRoutes } from './routes/erasures.js';
+import { internalRoutes } from './routes/internal.js';
 import { resourceRoutes } from './routes/resources.js';
+import { sessionRoutes } from './routes/session.js';
 import { systemRoutes } from './routes/system.js';
+import { taskExportRoutes } from './routes/task-export.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { userRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas/common.js';
 import { type TypeBoxProvider, typeBoxValidatorCompiler } from './validation.js';
 
@@ -49,6 +54,13 @@ const REDACTED_PATHS = [
   'req.body.eslPassword',
   'key',
   'body.key',
+  'req.headers.cookie',
+  'headers.cookie',
+  'res.headers["set-cookie"]',
+  'req.headers["x-csrf-token"]',
+  'password',
+  'body.password',
+  'req.body.password',
 ];
 
 /**
@@ -75,6 +87,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Our own ids (never a client's header, which would let callers write into our logs), echoed
     // back as X-Request-Id so a client report can be matched to the log lines (R1.9).
     genReqId: () => uuidv7(options.clock()),
+    trustProxy: options.trustProxy ?? false,
   }).withTypeProvider<TypeBoxProvider>();
 
   app.setValidatorCompiler(typeBoxValidatorCompiler);
@@ -109,10 +122,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'sb_session',
+            description: 'Console session from POST /v1/session; unsafe methods also need X-CSRF-Token',
+          },
+          serviceToken: { type: 'http', scheme: 'bearer', description: 'Service token (/internal only)' },
         },
         schemas: { TaskInput: TaskInputSchema, Problem: ProblemSchema },
       },
-      security: [{ bearer: [] }, { apiKey: [] }],
+      security: [{ bearer: [] }, { apiKey: [] }, { session: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -123,15 +143,31 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const v1 = scope.withTypeProvider<TypeBoxProvider>();
     const rateLimit = options.limits?.rateLimit ?? DEFAULT_RATE_LIMIT;
     const buckets = rateLimit === false ? undefined : new TokenBuckets(rateLimit);
-    v1.addHook('onRequest', authenticate(keyRing, options.store, options.clock, buckets));
+    v1.addHook(
+      'onRequest',
+      authenticate({
+        keyRing,
+        store: options.store,
+        clock: options.clock,
+        buckets,
+        sessionTimes: options.sessions ?? DEFAULT_SESSION_TIMES,
+      }),
+    );
+    sessionRoutes(v1, options);
+    userRoutes(v1, options);
     campaignRoutes(v1, options);
     dispatchRoutes(v1, options);
     taskRoutes(v1, options);
+    taskExportRoutes(v1, options);
     resourceRoutes(v1, options);
     tenantRoutes(v1, options);
     apiKeyRoutes(v1, options);
     auditRoutes(v1, options);
     erasureRoutes(v1, options);
+  });
+  // The platform's own processes, by service token only; a door apart from /v1.
+  await app.register(async (scope) => {
+    internalRoutes(scope.withTypeProvider<TypeBoxProvider>(), options.store, options.clock);
   });
 
   return app;

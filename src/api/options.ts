@@ -3,7 +3,9 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fasti
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DispatchStatus } from '../scheduler/scheduler.js';
+import type { LoginThrottlePolicy } from '../security/login-throttle.js';
 import type { NumberVault } from '../security/number-vault.js';
+import type { SessionTimes } from '../security/sessions.js';
 import type { Store } from '../store/contract.js';
 import type { RateLimit } from './rate-limit.js';
 import type { TypeBoxProvider } from './validation.js';
@@ -31,6 +33,15 @@ export interface ApiOptions {
     /** Weights and limits of a tenant changed. */
     tenantChanged(tenantId: string): void;
   };
+  /** Console session lifetimes; default 30 min idle, 12 h absolute. */
+  sessions?: SessionTimes;
+  /** Failed-login throttling; default src/security/login-throttle.ts. */
+  loginThrottle?: LoginThrottlePolicy;
+  /**
+   * Fastify's `trustProxy`: which proxies' X-Forwarded-For/-Proto to believe (default none).
+   * It decides the source IP in audit entries and whether the session cookie gets `Secure`.
+   */
+  trustProxy?: boolean | string | string[];
   /** The scheduler's view, where this process runs one (an api-only process has none). */
   dispatch?: DispatchView;
   limits?: {

@@ -26,10 +26,23 @@ export const PERMISSIONS = [
   'api-keys:write',
   'audit:read',
   'erasures:write',
+  /** Console users of the tenant (never their password hashes). */
+  'users:read',
+  'users:write',
+  /** Numbers in clear, in the audited CSV export: the one way a number leaves decrypted. */
+  'tasks:export',
+  /** See and end one's own session: every role. */
+  'session',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const TENANT_READ: readonly Permission[] = ['campaigns:read', 'tasks:read', 'lines:read', 'tenants:read'];
+const TENANT_READ: readonly Permission[] = [
+  'campaigns:read',
+  'tasks:read',
+  'lines:read',
+  'tenants:read',
+  'session',
+];
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   platform_admin: PERMISSIONS,
@@ -41,12 +54,15 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'api-keys:write',
     'audit:read',
     'erasures:write',
+    'users:read',
+    'users:write',
+    'tasks:export',
   ],
   operator: [...TENANT_READ, 'campaigns:write', 'tasks:write'],
   // Read-only plus the audit log; sees numbers masked like everyone else.
-  auditor: [...TENANT_READ, 'api-keys:read', 'audit:read'],
+  auditor: [...TENANT_READ, 'api-keys:read', 'users:read', 'audit:read'],
   // Follows the calls it handles: campaigns and tasks, masked, nothing else.
-  agent: ['campaigns:read', 'tasks:read'],
+  agent: ['campaigns:read', 'tasks:read', 'session'],
 };
 
 const PERMISSION_SETS = new Map<Role, ReadonlySet<Permission>>(
@@ -67,8 +83,10 @@ export function isPlatformScoped(role: Role): boolean {
 }
 
 /**
- * Which roles a caller may hand out in a new key: never more than it has. Only a platform
- * admin makes platform admins; a tenant admin makes the tenant roles.
+ * Which roles a caller may hand out in a new key or user: never more than it has. Only a
+ * platform admin makes platform admins; a tenant admin makes the tenant roles. The same rule
+ * says whom a caller may change or delete: a tenant admin never touches a platform admin's
+ * account (resetting its password would be an escalation).
  */
 export function mayGrant(granter: Role, role: Role): boolean {
   if (granter === 'platform_admin') return true;

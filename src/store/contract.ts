@@ -8,7 +8,11 @@ import type {
   AuditRepository,
   ErasureRepository,
   SealedValueRepository,
+  ServiceTokenRepository,
+  SessionRepository,
+  TaskExportRepository,
   TenantProfileRepository,
+  UserRepository,
 } from './security-contract.js';
 
 export * from './security-contract.js';
@@ -31,6 +35,11 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly erasure: ErasureRepository;
   readonly sealedValues: SealedValueRepository;
+  /** Console users, their sessions, service tokens and the audited export (security-contract.ts). */
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly serviceTokens: ServiceTokenRepository;
+  readonly taskExport: TaskExportRepository;
   close(): Promise<void>;
 }
 

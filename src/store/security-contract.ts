@@ -166,3 +166,100 @@ export interface SealedValueRepository {
   /** How many sealed values each key id seals, by table (`v1.<keyId>.…`). */
   countByKeyId(): Promise<Record<string, Record<string, number>>>;
 }
+
+/** A console user: the same roles and tenancy as an API key, with a password instead of a key. */
+export interface UserRecord {
+  id: string;
+  tenantId: string;
+  /** Lower-cased; unique across the platform (login names no tenant). */
+  email: string;
+  role: string;
+  /** argon2id PHC string; never leaves the store except to be verified. */
+  passwordHash: string;
+  disabled: boolean;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+  lastLoginAt: number | null;
+}
+
+export type NewUser = Omit<UserRecord, 'disabled' | 'updatedAt' | 'version' | 'lastLoginAt'>;
+
+export interface UserPatch {
+  role?: string;
+  passwordHash?: string;
+  disabled?: boolean;
+}
+
+export interface UserRepository {
+  /** ConflictError `email_taken` when the e-mail belongs to any user. */
+  create(user: NewUser): Promise<UserRecord>;
+  findByEmail(email: string): Promise<UserRecord | undefined>;
+  /** Tenant-scoped: another tenant's user is not found. */
+  get(tenantId: string, id: string): Promise<UserRecord | undefined>;
+  list(tenantId: string): Promise<UserRecord[]>;
+  /** NotFoundError for another tenant's user. */
+  update(tenantId: string, id: string, patch: UserPatch, nowMs: number): Promise<UserRecord>;
+  /** Its sessions go with it. NotFoundError for another tenant's user. */
+  delete(tenantId: string, id: string): Promise<void>;
+  recordLogin(id: string, nowMs: number): Promise<void>;
+}
+
+export interface SessionRecord {
+  /** Hex SHA-256 of the session id; the id itself lives only in the browser's cookie. */
+  idHash: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Absolute expiry, whatever the activity. */
+  expiresAt: number;
+}
+
+export interface SessionRepository {
+  create(session: Omit<SessionRecord, 'lastSeenAt'>): Promise<void>;
+  /** The session with its user, if both exist. */
+  find(idHash: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
+  touch(idHash: string, nowMs: number): Promise<void>;
+  delete(idHash: string): Promise<void>;
+  deleteForUser(userId: string): Promise<number>;
+  /** Sessions past their absolute expiry or idle since before `idleBeforeMs`; returns how many. */
+  deleteExpired(nowMs: number, idleBeforeMs: number): Promise<number>;
+}
+
+export interface ServiceTokenRecord {
+  id: string;
+  role: string;
+  name: string;
+  /** Hex SHA-256 of the token. */
+  tokenHash: string;
+  tokenPrefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export interface ServiceTokenRepository {
+  create(record: Omit<ServiceTokenRecord, 'revokedAt' | 'lastUsedAt'>): Promise<ServiceTokenRecord>;
+  findByHash(tokenHash: string): Promise<ServiceTokenRecord | undefined>;
+  list(): Promise<ServiceTokenRecord[]>;
+  /** Idempotent; NotFoundError for an unknown id. */
+  revoke(id: string, nowMs: number): Promise<ServiceTokenRecord>;
+  touch(id: string, nowMs: number): Promise<void>;
+}
+
+/** One exported task: the number still sealed (the caller opens it while writing the file). */
+export interface ExportedTask {
+  id: string;
+  numberSealed: string;
+  status: string;
+  outcome: string | null;
+  attemptCount: number;
+  externalRef: string | null;
+}
+
+export interface TaskExportRepository {
+  count(tenantId: string, campaignId: string): Promise<number>;
+  /** In id order, after `afterId` (exclusive; '' from the start). */
+  page(tenantId: string, campaignId: string, afterId: string, limit: number): Promise<ExportedTask[]>;
+}

@@ -7,7 +7,9 @@ import { makeTempDir } from '../support/temp-dir.js';
 /**
  * Every /v1 route × every role × (own tenant, foreign tenant) → the expected status, and no
  * foreign object ever shows in a response it should not be in. The routes come from the app's
- * own OpenAPI document, so a route added without a row here fails the first test.
+ * own OpenAPI document, so a route added without a row here fails the first test. The whole
+ * table runs twice: with each role's API key, and with a console session of a user of that role
+ * (cookie + CSRF token) — a session must be exactly a key of its role and tenant.
  *
  * The expectations are written out independently of src/security/rbac.ts: this table is the
  * specification the permission table is checked against, not a copy of it.
@@ -26,7 +28,15 @@ interface Row {
   platformForeign?: number;
   /** A platform-wide listing: a platform admin sees every tenant's entries in it. */
   platformSeesAll?: true;
+  /** Needs no credentials (login): the same status with or without them. */
+  public?: true;
+  /** A refusal is itself audited (a failed login). */
+  auditsRefusals?: true;
 }
+
+type Mode = 'api key' | 'session';
+const MODES: readonly Mode[] = ['api key', 'session'];
+const PASSWORD = 'correct horse battery staple';
 
 const ALL: readonly Role[] = ROLES;
 const WRITERS: readonly Role[] = ['platform_admin', 'tenant_admin', 'operator'];
@@ -38,6 +48,8 @@ const AUDIT_READERS: readonly Role[] = ['platform_admin', 'tenant_admin', 'audit
 const dir = makeTempDir();
 let h: Harness;
 const roleKeys = new Map<Role, string>();
+/** Cookie and CSRF headers of each role's console session. */
+const roleSessions = new Map<Role, Record<string, string>>();
 let sequence = 0;
 const next = () => (sequence += 1);
 
@@ -116,6 +128,29 @@ const fresh = {
       'line',
     );
   },
+  user: (scope: Scope, role: Role = 'agent') =>
+    created(
+      {
+        method: 'POST',
+        url: '/v1/users',
+        key: keyOf(scope),
+        payload: { email: `u${next()}@${scope}.test`, password: PASSWORD, role },
+      },
+      'user',
+    ),
+  async campaignWithTask(scope: Scope): Promise<string> {
+    const campaignId = await fresh.campaign(scope);
+    await created(
+      {
+        method: 'POST',
+        url: `/v1/campaigns/${campaignId}/tasks`,
+        key: keyOf(scope),
+        payload: { number: chineseMobile(next()), externalRef: 'ref' },
+      },
+      'task',
+    );
+    return campaignId;
+  },
   apiKey: (scope: Scope) =>
     created(
       {
@@ -136,7 +171,114 @@ const switchBody = () => ({
   maxCaps: 5,
 });
 
+/** Logs a user in; returns the headers that act as that session. */
+async function logIn(email: string): Promise<Record<string, string>> {
+  const response = await h.call({
+    method: 'POST',
+    url: '/v1/session',
+    key: null,
+    payload: { email, password: PASSWORD },
+  });
+  if (response.statusCode !== 200) throw new Error(`login: ${response.statusCode} ${response.body}`);
+  const cookie = String(response.headers['set-cookie']).split(';')[0]!;
+  return { cookie, 'x-csrf-token': response.json().csrfToken };
+}
+
 const MATRIX: Record<string, Row> = {
+  'POST /v1/session': {
+    roles: ALL,
+    public: true,
+    auditsRefusals: true,
+    // Own: a user's right password. Foreign: another tenant's user with a wrong one.
+    request: async (scope) => {
+      const email = `login${next()}@${scope}.test`;
+      await created(
+        {
+          method: 'POST',
+          url: '/v1/users',
+          key: keyOf(scope),
+          payload: { email, password: PASSWORD, role: 'agent' },
+        },
+        'user',
+      );
+      return {
+        method: 'POST',
+        url: '/v1/session',
+        payload: { email, password: scope === 'own' ? PASSWORD : 'not the password' },
+      };
+    },
+    own: 200,
+    foreign: 401,
+  },
+  'GET /v1/session': {
+    roles: ALL,
+    request: async () => ({ method: 'GET', url: '/v1/session' }),
+    own: 200,
+    foreign: 200,
+  },
+  'DELETE /v1/session': {
+    roles: ALL,
+    request: async () => ({ method: 'DELETE', url: '/v1/session' }),
+    own: 204,
+    foreign: 204,
+  },
+  'POST /v1/users': {
+    roles: ADMINS,
+    request: async (scope) => ({
+      method: 'POST',
+      url: '/v1/users',
+      payload: {
+        email: `new${next()}@x.test`,
+        password: PASSWORD,
+        role: 'operator',
+        ...(scope === 'foreign' ? { tenantId: 'other' } : {}),
+      },
+    }),
+    own: 201,
+    foreign: 404,
+    platformForeign: 201,
+  },
+  'GET /v1/users': {
+    roles: AUDIT_READERS,
+    request: async (scope) => ({
+      method: 'GET',
+      url: `/v1/users${scope === 'foreign' ? '?tenantId=other' : ''}`,
+    }),
+    own: 200,
+    foreign: 404,
+    platformForeign: 200,
+  },
+  'PATCH /v1/users/{id}': {
+    roles: ADMINS,
+    request: async (scope) => ({
+      method: 'PATCH',
+      url: `/v1/users/${await fresh.user(scope)}${scope === 'foreign' ? '?tenantId=other' : ''}`,
+      payload: { role: 'operator' },
+    }),
+    own: 200,
+    foreign: 404,
+    platformForeign: 200,
+  },
+  'DELETE /v1/users/{id}': {
+    roles: ADMINS,
+    request: async (scope) => ({
+      method: 'DELETE',
+      url: `/v1/users/${await fresh.user(scope)}${scope === 'foreign' ? '?tenantId=other' : ''}`,
+    }),
+    own: 204,
+    foreign: 404,
+    platformForeign: 204,
+  },
+  // Numbers in clear: administrators only, and a foreign campaign is not found even for them.
+  'GET /v1/campaigns/{id}/tasks/export': {
+    roles: ADMINS,
+    request: async (scope) => ({
+      method: 'GET',
+      url: `/v1/campaigns/${await fresh.campaignWithTask(scope)}/tasks/export`,
+    }),
+    own: 200,
+    foreign: 404,
+  },
   'POST /v1/campaigns': {
     roles: WRITERS,
     // Foreign: naming the other tenant's exclusive line, which reads as no such line.
@@ -478,6 +620,14 @@ beforeAll(async () => {
     const response = await h.call({ method: 'POST', url: '/v1/api-keys', payload: { name: role, role } });
     expect(response.statusCode).toBe(201);
     roleKeys.set(role, response.json().key);
+    const email = `${role}@acme.test`;
+    const user = await h.call({
+      method: 'POST',
+      url: '/v1/users',
+      payload: { email, password: PASSWORD, role },
+    });
+    expect(user.statusCode).toBe(201);
+    roleSessions.set(role, await logIn(email));
   }
   // The foreign tenant's standing objects, whose ids must never leak to acme's tenant roles.
   const campaignId = await fresh.campaign('foreign');
@@ -490,7 +640,14 @@ beforeAll(async () => {
     },
     'task',
   );
-  foreignIds.push(campaignId, taskId, await fresh.line('foreign'), await fresh.apiKey('foreign'), '"other"');
+  foreignIds.push(
+    campaignId,
+    taskId,
+    await fresh.line('foreign'),
+    await fresh.apiKey('foreign'),
+    await fresh.user('foreign'),
+    '"other"',
+  );
 });
 afterAll(async () => {
   await h.close();
@@ -514,51 +671,65 @@ describe('authorization matrix', () => {
     }
   });
 
-  it('refuses every /v1 route without a key', async () => {
+  it('refuses every /v1 route without credentials, but login', async () => {
     for (const [route, row] of Object.entries(MATRIX)) {
       const response = await h.call({ ...(await row.request('own')), key: null });
-      expect(response.statusCode, route).toBe(401);
+      expect(response.statusCode, route).toBe(row.public ? row.own : 401);
     }
+    expect(
+      Object.entries(MATRIX)
+        .filter(([, row]) => row.public)
+        .map(([route]) => route),
+    ).toEqual(['POST /v1/session']);
   });
 
-  it('gives every role, on its own and on a foreign tenant, exactly the expected status, and leaks nothing', async () => {
-    const failures: string[] = [];
-    let cells = 0;
-    for (const [route, row] of Object.entries(MATRIX)) {
-      for (const role of ROLES) {
-        for (const scope of ['own', 'foreign'] as const) {
-          const allowed = row.roles.includes(role);
-          const expected = !allowed
-            ? 403
-            : scope === 'own'
-              ? row.own
-              : role === 'platform_admin'
-                ? (row.platformForeign ?? row.foreign)
-                : row.foreign;
-          cells += 1;
-          const request = await row.request(scope);
-          const headBefore = (await h.store.audit.head())?.seq;
-          const response = await h.call({ ...request, key: roleKeys.get(role)! });
-          const cell = `${route} as ${role} (${scope})`;
-          if (response.statusCode !== expected)
-            failures.push(`${cell}: ${response.statusCode}, expected ${expected}: ${response.body}`);
-          if (response.statusCode >= 400) {
-            // A refusal changes nothing: no audited operation happened.
-            if ((await h.store.audit.head())?.seq !== headBefore)
-              failures.push(`${cell}: refused but audited`);
-          }
-          const mayShowForeign =
-            role === 'platform_admin' &&
-            (scope === 'foreign' || row.platformSeesAll === true) &&
-            response.statusCode < 300;
-          if (!mayShowForeign) {
-            for (const id of foreignIds)
-              if (response.body.includes(id)) failures.push(`${cell}: leaked ${id}`);
+  it.each(MODES)(
+    'gives every role (%s), on its own and on a foreign tenant, exactly the expected status, and leaks nothing',
+    async (mode) => {
+      const failures: string[] = [];
+      let cells = 0;
+      const as = (role: Role) =>
+        mode === 'api key' ? { key: roleKeys.get(role)! } : { key: null, headers: roleSessions.get(role)! };
+      for (const [route, row] of Object.entries(MATRIX)) {
+        for (const role of ROLES) {
+          for (const scope of ['own', 'foreign'] as const) {
+            const allowed = row.roles.includes(role);
+            const expected = !allowed
+              ? 403
+              : scope === 'own'
+                ? row.own
+                : role === 'platform_admin'
+                  ? (row.platformForeign ?? row.foreign)
+                  : row.foreign;
+            cells += 1;
+            const request = await row.request(scope);
+            const headBefore = (await h.store.audit.head())?.seq;
+            const response = await h.call({ ...request, ...as(role) });
+            const cell = `${route} as ${role} (${scope}, ${mode})`;
+            // Logging out ends this role's session: the next cells need a new one.
+            if (mode === 'session' && route === 'DELETE /v1/session') {
+              roleSessions.set(role, await logIn(`${role}@acme.test`));
+            }
+            if (response.statusCode !== expected)
+              failures.push(`${cell}: ${response.statusCode}, expected ${expected}: ${response.body}`);
+            if (response.statusCode >= 400 && !row.auditsRefusals) {
+              // A refusal changes nothing: no audited operation happened.
+              if ((await h.store.audit.head())?.seq !== headBefore)
+                failures.push(`${cell}: refused but audited`);
+            }
+            const mayShowForeign =
+              role === 'platform_admin' &&
+              (scope === 'foreign' || row.platformSeesAll === true) &&
+              response.statusCode < 300;
+            if (!mayShowForeign) {
+              for (const id of foreignIds)
+                if (response.body.includes(id)) failures.push(`${cell}: leaked ${id}`);
+            }
           }
         }
       }
-    }
-    expect(failures).toEqual([]);
-    expect(cells).toBe(Object.keys(MATRIX).length * ROLES.length * 2);
-  });
+      expect(failures).toEqual([]);
+      expect(cells).toBe(Object.keys(MATRIX).length * ROLES.length * 2);
+    },
+  );
 });

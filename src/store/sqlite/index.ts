@@ -8,8 +8,11 @@ import { SqliteDispatch } from './dispatch.js';
 import { SqliteErasure } from './erasure.js';
 import { SqliteResources } from './resources.js';
 import { SqliteSealedValues } from './sealed-values.js';
+import { SqliteServiceTokens } from './service-tokens.js';
+import { SqliteTaskExport } from './task-export.js';
 import { SqliteTasks } from './tasks.js';
 import { SqliteTenantProfiles } from './tenant-profiles.js';
+import { SqliteSessions, SqliteUsers } from './users.js';
 
 class SqliteTenants implements TenantRepository {
   constructor(private readonly db: SqliteDatabase) {}
@@ -43,6 +46,10 @@ export function openSqliteStore(path: string): Store {
     audit: new SqliteAuditLog(db),
     erasure: new SqliteErasure(db),
     sealedValues: new SqliteSealedValues(db),
+    users: new SqliteUsers(db),
+    sessions: new SqliteSessions(db),
+    serviceTokens: new SqliteServiceTokens(db),
+    taskExport: new SqliteTaskExport(db),
     async close() {
       db.close();
     },
