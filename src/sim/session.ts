@@ -28,7 +28,7 @@ export interface SessionHost {
 }
 
 /** Unsent bytes a listener may owe before events for it are dropped (FreeSWITCH: 100,000 events). */
-const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** mod_event_socket's MAX_MISSED: more lost events than this and the listener is killed. */
 const MAX_LOST_EVENTS = 500;
 
