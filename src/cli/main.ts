@@ -10,7 +10,7 @@ import { createLogger } from '../observability/logger.js';
 import { startDemo } from '../platform/demo.js';
 import { startPlatform } from '../platform/platform.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { runSecurityCommand, SECURITY_HELP } from './security-commands.js';
+import { runSecurityCommand, SECURITY_COMMANDS, SECURITY_HELP } from './security-commands.js';
 import { runSim } from './sim-command.js';
 
 const HELP = `switchboard — outbound calling and callbacks on FreeSWITCH
@@ -49,7 +49,7 @@ function configFrom(values: Record<string, string | boolean | undefined>): Confi
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'sim') return runSim(rest);
-  if (command === 'audit' || command === 'keys') {
+  if (command !== undefined && SECURITY_COMMANDS.has(command)) {
     return runSecurityCommand(command, rest, (line) => process.stdout.write(`${line}\n`));
   }
   if (!command || command === '-h' || command === '--help' || command === 'help') {

@@ -3,6 +3,7 @@ import { loadConfig, resolvedPaths } from '../config/config.js';
 import { uuidv7 } from '../domain/ids.js';
 import { auditEntryHash, canonicalJson, verifyAuditChain } from '../security/audit-chain.js';
 import { rotateKeys } from '../security/key-rotation.js';
+import { generateServiceToken, INTERNAL_ROLES, isInternalRole } from '../security/service-tokens.js';
 import type { AuditDraft, Store } from '../store/contract.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 
@@ -12,7 +13,13 @@ export const SECURITY_HELP = `  audit verify  Check the audit log's hash chain; 
                 SWITCHBOARD_AUDIT_RETENTION_DAYS; default 400, at least 183), keeping a checkpoint.
   keys rotate   Add a new active data key to the key file and re-seal every number and switch
                 password under it; restart running platforms afterwards.
+  tokens create --role <${INTERNAL_ROLES.join('|')}> [--name <n>]
+                Make a service token for a platform process (/internal routes only); printed once.
+  tokens list   Service tokens (never their secrets).  tokens revoke <id>  Revoke one at once.
 `;
+
+/** The first words of the commands this module runs (src/cli/main.ts dispatches on them). */
+export const SECURITY_COMMANDS: ReadonlySet<string> = new Set(['audit', 'keys', 'tokens']);
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 /** R1.10 asks for at least six months. */
@@ -55,6 +62,8 @@ export async function runSecurityCommand(command: string, args: string[], print:
     options: {
       'data-dir': { type: 'string' },
       'retention-days': { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -63,7 +72,8 @@ export async function runSecurityCommand(command: string, args: string[], print:
   const config = loadConfig(process.env, { dataDir: values['data-dir'] });
   const paths = resolvedPaths(config);
 
-  if (!['audit verify', 'audit prune', 'keys rotate'].includes(action)) {
+  const tokenAction = command === 'tokens' && ['create', 'list', 'revoke'].includes(positionals[0] ?? '');
+  if (!['audit verify', 'audit prune', 'keys rotate'].includes(action) && !tokenAction) {
     print(`unknown command "${action}"\n\n${SECURITY_HELP}`);
     return 2;
   }
@@ -75,6 +85,7 @@ export async function runSecurityCommand(command: string, args: string[], print:
   }
   const store = openSqliteStore(paths.databasePath);
   try {
+    if (command === 'tokens') return await runTokens(store, positionals, values, print);
     if (action === 'audit verify') {
       const result = await verifyAuditChain(store.audit);
       for (const problem of result.problems)
@@ -109,4 +120,54 @@ export async function runSecurityCommand(command: string, args: string[], print:
   } finally {
     await store.close();
   }
+}
+
+/** `tokens create|list|revoke`: service tokens for the platform's own processes. */
+async function runTokens(
+  store: Store,
+  positionals: string[],
+  values: { role?: string; name?: string },
+  print: Print,
+): Promise<number> {
+  const [verb, id] = positionals;
+  if (verb === 'list') {
+    for (const t of await store.serviceTokens.list()) {
+      const state = t.revokedAt === null ? 'active' : `revoked ${new Date(t.revokedAt).toISOString()}`;
+      print(`${t.id}  ${t.role.padEnd(9)} ${t.tokenPrefix}…  ${t.name}  ${state}`);
+    }
+    return 0;
+  }
+  if (verb === 'revoke') {
+    if (!id) {
+      print('tokens revoke <id>');
+      return 2;
+    }
+    const record = await store.serviceTokens.revoke(id, Date.now());
+    await auditFromCli(store, 'service_token.revoke', {
+      id: record.id,
+      role: record.role,
+      name: record.name,
+    });
+    print(`revoked ${record.id}`);
+    return 0;
+  }
+  const role = values.role ?? '';
+  if (!isInternalRole(role)) {
+    print(`tokens create --role <${INTERNAL_ROLES.join('|')}> [--name <name>]`);
+    return 2;
+  }
+  const now = Date.now();
+  const secret = generateServiceToken();
+  const record = await store.serviceTokens.create({
+    id: uuidv7(now),
+    role,
+    name: values.name ?? role,
+    tokenHash: secret.hash,
+    tokenPrefix: secret.prefix,
+    createdAt: now,
+  });
+  await auditFromCli(store, 'service_token.create', { id: record.id, role, name: record.name });
+  print(`service token ${record.id} (${role}); shown once, keep it in the process's secret store:`);
+  print(secret.token);
+  return 0;
 }

@@ -33,7 +33,11 @@ export interface Harness {
 let counter = 0;
 
 /** A real SQLite store in the test file's temp dir, a fixed clock, and recorded notifications. */
-export async function makeHarness(dir: string, limits?: ApiOptions['limits']) {
+export async function makeHarness(
+  dir: string,
+  limits?: ApiOptions['limits'],
+  security?: Pick<ApiOptions, 'sessions' | 'loginThrottle' | 'trustProxy'>,
+) {
   const dbPath = join(dir, `api-${process.pid}-${counter++}.db`);
   const store = openSqliteStore(dbPath);
   const vault = new NumberVault({
@@ -88,6 +92,7 @@ export async function makeHarness(dir: string, limits?: ApiOptions['limits']) {
       setLineOverride: (lineId, override) => scheduler.setLineOverride(lineId, override),
     },
     ...(limits ? { limits } : {}),
+    ...security,
   });
   const harness: Harness = {
     app,
