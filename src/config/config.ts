@@ -31,6 +31,11 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
     capsGuardMs: Type.Integer({ minimum: 0, maximum: 500 }),
+    capsToleranceMs: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      description: 'lateness a CAPS pace may catch up',
+    }),
     maxCalls: Type.Integer({ minimum: 1, maximum: 100_000 }),
   },
   { additionalProperties: false },
@@ -51,6 +56,7 @@ export const DEFAULT_CONFIG: Config = {
   workerId: 'main',
   logLevel: 'info',
   capsGuardMs: 10,
+  capsToleranceMs: 50,
   maxCalls: 5_000,
 };
 
@@ -68,12 +74,18 @@ const ENVIRONMENT: Record<string, keyof Config> = {
   SWITCHBOARD_WORKER_ID: 'workerId',
   SWITCHBOARD_LOG_LEVEL: 'logLevel',
   SWITCHBOARD_CAPS_GUARD_MS: 'capsGuardMs',
+  SWITCHBOARD_CAPS_TOLERANCE_MS: 'capsToleranceMs',
   SWITCHBOARD_MAX_CALLS: 'maxCalls',
 };
 
 export const CONFIG_ENVIRONMENT_VARIABLES = Object.keys(ENVIRONMENT);
 
-const NUMERIC: ReadonlySet<keyof Config> = new Set(['httpPort', 'capsGuardMs', 'maxCalls']);
+const NUMERIC: ReadonlySet<keyof Config> = new Set([
+  'httpPort',
+  'capsGuardMs',
+  'capsToleranceMs',
+  'maxCalls',
+]);
 
 function settingName(key: string): string {
   const variable = Object.entries(ENVIRONMENT).find(([, k]) => k === key)?.[0];

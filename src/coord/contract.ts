@@ -29,10 +29,15 @@ export interface DialSlots {
   acquire(leaseId: string, levels: readonly SlotLevel[], nowMs: number, ttlMs: number): SlotResult;
   /** Holds concurrency (not pace) for a call found live after a restart. */
   adopt(leaseId: string, levels: readonly SlotLevel[], nowMs: number, ttlMs: number): void;
+  /**
+   * The call's originate was written to the switch at `atMs`: its pace entries move there, so
+   * later grants are counted against send times (what the switch sees), not decision times.
+   */
+  markSent(leaseId: string, atMs: number): void;
   release(leaseId: string): boolean;
   /** Releases leases past their expiry; returns their ids. */
   expire(nowMs: number): string[];
   inFlight(key: string): number;
-  /** Earliest time the pace of this level allows a call. */
-  paceAllowedAt(key: string): number;
+  /** Earliest time the pace of this level (at this rate) allows a call. */
+  paceAllowedAt(key: string, capsPerSecond: number, nowMs: number): number;
 }

@@ -1,9 +1,17 @@
-import { emissionIntervalMs, type PaceState, paceAfterGrant, paceAllowedAt } from '../scheduler/gcra.js';
+import {
+  type PaceGrant,
+  type PaceRule,
+  type PaceState,
+  paceAllowedAt,
+  paceGrant,
+} from '../scheduler/gcra.js';
 import type { DialSlots, SlotLevel, SlotResult } from './contract.js';
 
 interface Lease {
   keys: readonly string[];
   expiresAtMs: number;
+  /** This call's entries in the pace logs of its levels, moved to the send time by markSent. */
+  grants: PaceGrant[];
 }
 
 /** Dial slots for one process (the embedded default). */
@@ -12,14 +20,25 @@ export class MemoryDialSlots implements DialSlots {
   private readonly concurrent = new Map<string, number>();
   private readonly leases = new Map<string, Lease>();
 
-  constructor(private readonly capsGuardMs: number) {}
+  /**
+   * @param capsGuardMs widens each CAPS window beyond one second (see gcra.ts)
+   * @param capsToleranceMs how late a caller may be and still catch up on its pace
+   */
+  constructor(
+    private readonly capsGuardMs: number,
+    private readonly capsToleranceMs = 0,
+  ) {}
+
+  private rule(capsPerSecond: number): PaceRule {
+    return { capsPerSecond, windowMs: 1000 + this.capsGuardMs, toleranceMs: this.capsToleranceMs };
+  }
 
   acquire(leaseId: string, levels: readonly SlotLevel[], nowMs: number, ttlMs: number): SlotResult {
     if (this.leases.has(leaseId)) throw new Error(`lease ${leaseId} is already held`);
     // Check every level first: nothing is taken unless everything can be.
     for (const level of levels) {
       if (level.capsPerSecond !== null) {
-        const allowedAt = paceAllowedAt(this.pace.get(level.key));
+        const allowedAt = paceAllowedAt(this.pace.get(level.key), this.rule(level.capsPerSecond), nowMs);
         if (nowMs < allowedAt)
           return { granted: false, denial: { key: level.key, reason: 'caps', retryAtMs: allowedAt } };
       }
@@ -27,24 +46,35 @@ export class MemoryDialSlots implements DialSlots {
         return { granted: false, denial: { key: level.key, reason: 'concurrency', retryAtMs: null } };
       }
     }
+    const grants: PaceGrant[] = [];
     for (const level of levels) {
       if (level.capsPerSecond !== null) {
-        const interval = emissionIntervalMs(level.capsPerSecond, this.capsGuardMs);
-        this.pace.set(level.key, paceAfterGrant(this.pace.get(level.key), nowMs, interval));
+        const { state, grant } = paceGrant(this.pace.get(level.key), this.rule(level.capsPerSecond), nowMs);
+        this.pace.set(level.key, state);
+        grants.push(grant);
       }
     }
-    this.hold(leaseId, levels, nowMs + ttlMs);
+    this.hold(leaseId, levels, nowMs + ttlMs, grants);
     return { granted: true };
   }
 
   adopt(leaseId: string, levels: readonly SlotLevel[], nowMs: number, ttlMs: number): void {
-    if (!this.leases.has(leaseId)) this.hold(leaseId, levels, nowMs + ttlMs);
+    if (!this.leases.has(leaseId)) this.hold(leaseId, levels, nowMs + ttlMs, []);
   }
 
-  private hold(leaseId: string, levels: readonly SlotLevel[], expiresAtMs: number): void {
+  private hold(
+    leaseId: string,
+    levels: readonly SlotLevel[],
+    expiresAtMs: number,
+    grants: PaceGrant[],
+  ): void {
     const keys = levels.map((level) => level.key);
     for (const key of keys) this.concurrent.set(key, this.inFlight(key) + 1);
-    this.leases.set(leaseId, { keys, expiresAtMs });
+    this.leases.set(leaseId, { keys, expiresAtMs, grants });
+  }
+
+  markSent(leaseId: string, atMs: number): void {
+    for (const grant of this.leases.get(leaseId)?.grants ?? []) grant.atMs = Math.max(grant.atMs, atMs);
   }
 
   release(leaseId: string): boolean {
@@ -70,7 +100,7 @@ export class MemoryDialSlots implements DialSlots {
     return this.concurrent.get(key) ?? 0;
   }
 
-  paceAllowedAt(key: string): number {
-    return paceAllowedAt(this.pace.get(key));
+  paceAllowedAt(key: string, capsPerSecond: number, nowMs: number): number {
+    return paceAllowedAt(this.pace.get(key), this.rule(capsPerSecond), nowMs);
   }
 }

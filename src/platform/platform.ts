@@ -54,7 +54,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   await store.tenants.ensure({ id: config.tenantId, name: config.tenantId }, clock());
   const apiKey = config.apiKey ?? loadOrCreateApiKey(paths.apiKeyFile);
   const metrics = new PlatformMetrics({ defaultMetrics: true });
-  const slots = new MemoryDialSlots(config.capsGuardMs);
+  const slots = new MemoryDialSlots(config.capsGuardMs, config.capsToleranceMs);
 
   let scheduler: Scheduler | undefined;
   const worker = new Worker({
@@ -67,6 +67,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     maxCalls: config.maxCalls,
     onAttemptEnded: (end) => scheduler?.attemptEnded(end),
     onTasksMoved: (campaignId) => scheduler?.tasksSubmitted(campaignId),
+    onAttemptSent: (attemptId, atMs) => scheduler?.attemptSent(attemptId, atMs),
     onSwitchState: (switchId, usable) => scheduler?.switchStateChanged(switchId, usable),
     onSwitchLoad: (switchId, load) => scheduler?.switchLoadReported(switchId, load),
   });

@@ -325,6 +325,11 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     return this.readyTenants.size > 0;
   }
 
+  /** The dispatch's originate was written to its switch at `atMs` (pace is counted in send time). */
+  markSent(attemptId: string, atMs: number): void {
+    this.options.slots.markSent(attemptId, atMs);
+  }
+
   /** A dispatch was not used (its claim lost): its slots go back. */
   cancel(attemptId: string, nowMs: number): void {
     this.releaseLease(attemptId, nowMs);

@@ -156,6 +156,11 @@ export class Scheduler {
     this.wakeup.wake();
   }
 
+  /** The worker wrote the call's originate to its switch at `atMs`. */
+  attemptSent(attemptId: string, atMs: number): void {
+    this.core.markSent(attemptId, atMs);
+  }
+
   switchStateChanged(switchId: string, usable: boolean): void {
     this.core.setSwitchState(switchId, usable, this.options.clock());
     this.wakeup.wake();

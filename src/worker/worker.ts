@@ -37,6 +37,8 @@ export interface WorkerOptions {
     lineId: string;
     gatewayId: string;
   }): void;
+  /** The originate of an attempt was written to its switch at `atMs`. */
+  onAttemptSent?(attemptId: string, atMs: number): void;
   /** A switch link became usable or stopped being so (R3.9). */
   onSwitchState?(switchId: string, usable: boolean): void;
   /** A switch reported its load in a HEARTBEAT (R3.5). */
@@ -166,7 +168,9 @@ export class Worker implements DialPort {
       return;
     }
     const job = link.client.bgapi(command, { jobUuid: `${this.options.workerId}-${order.attemptId}` });
-    metrics.dispatchToOriginateMs.observe(clock() - order.dispatchedAtMs);
+    const sentAt = clock();
+    this.options.onAttemptSent?.(order.attemptId, sentAt);
+    metrics.dispatchToOriginateMs.observe(sentAt - order.dispatchedAtMs);
     this.armWatchdog(call);
     job.accepted.then(
       () => this.progress(call, 'originated'),

@@ -32,6 +32,37 @@ describe('dial slots', () => {
     expect(slots.acquire('c', [line(10, null)], 101, 1).granted).toBe(true);
   });
 
+  it('with a tolerance, a late caller keeps its pace, yet never exceeds N in a window', () => {
+    const random = fc.sample(fc.integer({ min: 0, max: 40 }), { numRuns: 200, seed: 7 });
+    const run = (toleranceMs: number) => {
+      const slots = new MemoryDialSlots(0, toleranceMs);
+      const granted: number[] = [];
+      // 10 CAPS (one per 100 ms); the caller wakes on schedule but 0–40 ms late, as timers do.
+      for (let i = 0; i < 200; i++) {
+        const t = i * 100 + random[i]!;
+        for (let k = 0; k < 3; k++)
+          if (slots.acquire(`a${i}-${k}`, [line(10, null)], t, 1e9).granted) granted.push(t);
+      }
+      return granted;
+    };
+    const tolerant = run(50);
+    for (let i = 0; i + 10 < tolerant.length; i++)
+      expect(tolerant[i + 10]! - tolerant[i]!).toBeGreaterThanOrEqual(1000);
+    // Jitter of 40 % of the interval is adversarial (the exact window then blocks some wakes);
+    // still, lateness is caught up instead of pushing the schedule back for good.
+    expect(tolerant.length).toBeGreaterThanOrEqual(180);
+    expect(run(0).length).toBeLessThan(140);
+  });
+
+  it('counts the window in send time: a call written late holds its place in the window until then', () => {
+    const slots = new MemoryDialSlots(0, 1000);
+    expect(slots.acquire('a', [line(1, null)], 0, 1e9).granted).toBe(true);
+    slots.markSent('a', 40); // written 40 ms after the decision
+    // The pace alone would allow the next at 1000; the switch saw the first at 40.
+    expect(slots.acquire('b', [line(1, null)], 1000, 1e9)).toMatchObject({ granted: false, denial: { retryAtMs: 1040 } });
+    expect(slots.acquire('b', [line(1, null)], 1040, 1e9).granted).toBe(true);
+  });
+
   it('caps concurrency and frees it on release', () => {
     const slots = new MemoryDialSlots(0);
     expect(slots.acquire('a', [line(null, 2)], 0, 1000).granted).toBe(true);
@@ -53,7 +84,7 @@ describe('dial slots', () => {
     expect(refused).toMatchObject({ granted: false, denial: { key: 'switch:1', reason: 'concurrency' } });
     // the line level gave nothing away: no concurrency held, its pace untouched by the refusal
     expect(slots.inFlight('line:a')).toBe(1);
-    expect(slots.paceAllowedAt('line:a')).toBe(10);
+    expect(slots.paceAllowedAt('line:a', 100, 50)).toBe(10);
   });
 
   it('expires a lease whose hang-up was lost', () => {
@@ -73,8 +104,9 @@ describe('dial slots', () => {
           fc.record({ gapMs: fc.integer({ min: 0, max: 120 }), holdMs: fc.integer({ min: 1, max: 3000 }) }),
           { maxLength: 300 },
         ),
-        (caps, maxConcurrent, arrivals) => {
-          const slots = new MemoryDialSlots(0);
+        fc.integer({ min: 0, max: 200 }),
+        (caps, maxConcurrent, arrivals, toleranceMs) => {
+          const slots = new MemoryDialSlots(0, toleranceMs);
           const grants: number[] = [];
           const ends: Array<{ id: string; at: number }> = [];
           let t = 0;
