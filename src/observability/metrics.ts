@@ -1,6 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { OUTCOMES } from '../domain/outcome.js';
 
+export interface ResourceSample {
+  level: string;
+  resource: string;
+  inFlight: number;
+  answerRate?: number;
+}
+
 /** The platform's Prometheus metrics, on a registry of its own (several platforms can share a process in tests). */
 export class PlatformMetrics {
   readonly registry = new Registry();
@@ -51,6 +58,47 @@ export class PlatformMetrics {
     labelNames: ['line'] as const,
     registers: [this.registry],
   });
+
+  readonly lineDispatched = new Counter({
+    name: 'switchboard_line_dispatched_total',
+    help: 'Calls dispatched per line (CAPS granted)',
+    labelNames: ['line'] as const,
+    registers: [this.registry],
+  });
+
+  /** Filled at scrape time from the scheduler's view (see `observeResources`). */
+  readonly inFlight = new Gauge({
+    name: 'switchboard_in_flight',
+    help: 'Calls holding a concurrency slot, per resource (level: line, gateway, switch, campaign, tenant)',
+    labelNames: ['level', 'resource'] as const,
+    registers: [this.registry],
+    collect: () => this.collectResources(),
+  });
+
+  readonly lineAnswerRate = new Gauge({
+    name: 'switchboard_line_answer_rate',
+    help: 'Answered ÷ attempts over the health window (2 min), per line',
+    labelNames: ['line'] as const,
+    registers: [this.registry],
+  });
+
+  private resourceSource: (() => ResourceSample[]) | null = null;
+
+  /** The scheduler registers how to read its live per-resource numbers when scraped. */
+  observeResources(source: () => ResourceSample[]): void {
+    this.resourceSource = source;
+  }
+
+  private collectResources(): void {
+    if (!this.resourceSource) return;
+    this.inFlight.reset();
+    this.lineAnswerRate.reset();
+    for (const sample of this.resourceSource()) {
+      this.inFlight.set({ level: sample.level, resource: sample.resource }, sample.inFlight);
+      if (sample.answerRate !== undefined)
+        this.lineAnswerRate.set({ line: sample.resource }, sample.answerRate);
+    }
+  }
 
   readonly dispatchToOriginateMs = new Histogram({
     name: 'switchboard_dispatch_to_originate_ms',

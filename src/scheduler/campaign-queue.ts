@@ -7,6 +7,11 @@ export interface QueuedTask {
   priority: number;
   notBefore: number;
   expiresAt: number | null;
+  /**
+   * The route its last attempt failed on without reaching the network (`not_dialed`): the task
+   * goes out again at once, on another resource when there is one (R3.6).
+   */
+  avoid?: { switchId: string; lineId: string };
 }
 
 function readyBefore(a: QueuedTask, b: QueuedTask): boolean {

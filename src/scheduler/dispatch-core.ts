@@ -77,6 +77,15 @@ function utcDayStart(nowMs: number): number {
   return nowMs - (nowMs % DAY_MS);
 }
 
+/** A task whose last attempt failed on a switch or line tries the others first (fail-over). */
+function avoidingFailedRoute<R extends RouteCandidate>(routes: R[], avoid: QueuedTask['avoid']): R[] {
+  if (!avoid) return routes;
+  const fresh = routes.filter((r) => r.switchId !== avoid.switchId && r.lineId !== avoid.lineId);
+  const partly = routes.filter((r) => (r.switchId !== avoid.switchId) !== (r.lineId !== avoid.lineId));
+  const same = routes.filter((r) => r.switchId === avoid.switchId && r.lineId === avoid.lineId);
+  return [...fresh, ...partly, ...same];
+}
+
 function windowFor(windows: Map<string, OutcomeWindow>, id: string): OutcomeWindow {
   let window = windows.get(id);
   if (!window) {
@@ -282,10 +291,11 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
    * Up to `budget` dispatches at `nowMs`, fairly across tenants and campaigns. Tasks whose expiry
    * passed are dropped from the queue and returned in `expired` for the loop to record.
    */
-  decide(nowMs: number, budget: number): { dispatches: Dispatch<T>[]; expired: T[] } {
+  decide(nowMs: number, budget: number): { dispatches: Dispatch<T>[]; expired: T[]; denied: LimitDenial[] } {
     this.runTimers(nowMs);
     const dispatches: Dispatch<T>[] = [];
     const expired: T[] = [];
+    const denied: LimitDenial[] = [];
     while (dispatches.length < budget) {
       const tenant = this.readyTenants.peek();
       if (!tenant) break;
@@ -295,7 +305,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         tenant.inHeap = false;
         continue;
       }
-      const dispatch = this.tryDispatch(campaign, nowMs, expired);
+      const dispatch = this.tryDispatch(campaign, nowMs, expired, denied);
       tenant.ready.pop();
       if (dispatch) {
         dispatches.push(dispatch);
@@ -311,7 +321,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         tenant.inHeap = false;
       }
     }
-    return { dispatches, expired };
+    return { dispatches, expired, denied };
   }
 
   /** The earliest time a parked campaign may become able to dial (for the loop's sleep). */
@@ -445,7 +455,12 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  private tryDispatch(state: CampaignState<T>, nowMs: number, expired: T[]): Dispatch<T> | null {
+  private tryDispatch(
+    state: CampaignState<T>,
+    nowMs: number,
+    expired: T[],
+    denied: LimitDenial[],
+  ): Dispatch<T> | null {
     const { campaign } = state;
     if (campaign.schedule && !isWithinSchedule(campaign.schedule, nowMs)) {
       const opening = nextOpeningMs(campaign.schedule, nowMs);
@@ -491,11 +506,14 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
       this.park(state, { kind: 'no_route', problems }, retry, []);
       return null;
     }
-    const ordered = orderRoutes(campaign.strategy, candidates, {
-      random: this.options.random,
-      cursor: state.cursor,
-      explorationShare: this.explorationShare,
-    });
+    const ordered = avoidingFailedRoute(
+      orderRoutes(campaign.strategy, candidates, {
+        random: this.options.random,
+        cursor: state.cursor,
+        explorationShare: this.explorationShare,
+      }),
+      task.avoid,
+    );
     const attemptId = this.options.newAttemptId(nowMs);
     const denials: LimitDenial[] = [];
     for (const route of ordered) {
@@ -551,6 +569,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         retryAtMs: result.denial.retryAtMs,
       });
     }
+    denied.push(...denials);
     const retryAt = denials.reduce(
       (min, d) => (d.retryAtMs !== null && d.retryAtMs < min ? d.retryAtMs : min),
       FAR_FUTURE,

@@ -5,8 +5,9 @@ import type { DialOrder, DialPort } from '../domain/dial-order.js';
 import { uuidv7 } from '../domain/ids.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { Campaign, Gateway, Line } from '../domain/resources.js';
-import type { PlatformMetrics } from '../observability/metrics.js';
+import type { PlatformMetrics, ResourceSample } from '../observability/metrics.js';
 import type { Claim, DueTask, Store, TenantProfile } from '../store/contract.js';
+import type { QueuedTask } from './campaign-queue.js';
 import type { CoreCampaign, CoreTenant, Dispatch, Hold, OverloadPolicy, SwitchLoad } from './core-types.js';
 import { DispatchCore } from './dispatch-core.js';
 import type { HealthOverride, HealthPolicy, HealthState } from './line-health.js';
@@ -45,6 +46,9 @@ export interface DispatchStatus {
   workerSpareCapacity: number;
 }
 
+/** A queued task as the core holds it: the store's view plus the route to avoid after a not_dialed. */
+type SchedulerTask = DueTask & Pick<QueuedTask, 'avoid'>;
+
 const LINE_STATE_VALUE: Record<HealthState, number> = { healthy: 0, probing: 1, ejected: 2 };
 
 interface Refill {
@@ -62,11 +66,14 @@ interface Refill {
  * tick — and never hands the worker more than it can take.
  */
 export class Scheduler {
-  readonly core: DispatchCore<DueTask>;
+  readonly core: DispatchCore<SchedulerTask>;
   private campaigns = new Map<string, Campaign>();
   private lines = new Map<string, Line>();
   private gateways = new Map<string, Gateway>();
+  private switchNames = new Map<string, string>();
   private readonly refills = new Map<string, Refill>();
+  /** Tasks whose last attempt was `not_dialed`, with the route it failed on (until re-read). */
+  private readonly failedRoutes = new Map<string, { switchId: string; lineId: string }>();
   private readonly wakeup = new Wakeup();
   private reloadCampaigns = true;
   private reloadResources = true;
@@ -79,10 +86,11 @@ export class Scheduler {
 
   constructor(private readonly options: SchedulerOptions) {
     this.refillBatch = options.refillBatch ?? 128;
+    options.metrics.observeResources(() => this.resourceSamples());
     this.leaseGraceMs = options.leaseGraceMs ?? 60_000;
     this.maxIdleWaitMs = options.maxIdleWaitMs ?? 1_000;
     const random = options.random ?? Math.random;
-    this.core = new DispatchCore<DueTask>({
+    this.core = new DispatchCore<SchedulerTask>({
       slots: options.slots,
       random,
       newAttemptId: (nowMs) => uuidv7(nowMs, randomBytes(10)),
@@ -145,12 +153,16 @@ export class Scheduler {
   /** A call ended (or was found gone): its slots are free, its outcome feeds line health. */
   attemptEnded(end: {
     attemptId: string;
+    taskId: string;
     campaignId: string;
     outcome: Outcome;
     lineId: string;
     gatewayId: string;
+    switchId: string;
   }): void {
     const now = this.options.clock();
+    if (end.outcome === 'not_dialed')
+      this.failedRoutes.set(end.taskId, { switchId: end.switchId, lineId: end.lineId });
     this.core.callEnded(end.attemptId, end.outcome, { lineId: end.lineId, gatewayId: end.gatewayId }, now);
     this.noteHealthChanges();
     this.wakeup.wake();
@@ -248,7 +260,8 @@ export class Scheduler {
     const { worker, store, metrics, logger } = this.options;
     const budget = worker.spareCapacity();
     if (budget === 0) return false;
-    const { dispatches } = this.core.decide(nowMs, budget);
+    const { dispatches, denied } = this.core.decide(nowMs, budget);
+    for (const d of denied) metrics.slotDenials.inc({ reason: d.reason, level: d.level });
     if (dispatches.length === 0) return false;
     const claims: Claim[] = dispatches.map((d) => ({
       taskId: d.task.id,
@@ -280,13 +293,14 @@ export class Scheduler {
         return;
       }
       metrics.dispatched.inc();
+      metrics.lineDispatched.inc({ line: this.lines.get(d.lineId)?.name ?? d.lineId });
       metrics.dispatchDelayMs.observe(Math.max(0, now - d.task.notBefore));
       worker.dial(order);
     });
     return true;
   }
 
-  private orderFor(d: Dispatch<DueTask>, nowMs: number): DialOrder | null {
+  private orderFor(d: Dispatch<SchedulerTask>, nowMs: number): DialOrder | null {
     const campaign = this.campaigns.get(d.campaignId);
     const line = this.lines.get(d.lineId);
     const gateway = this.gateways.get(d.gatewayId);
@@ -330,8 +344,12 @@ export class Scheduler {
         continue;
       const held = this.core.queueLength(campaignId);
       const due = await dispatch.dueTasks(campaignId, nowMs, held + this.refillBatch);
-      for (const task of due)
-        if (!this.core.isQueued(campaignId, task.id)) this.core.enqueue(campaignId, task, nowMs);
+      for (const task of due) {
+        if (this.core.isQueued(campaignId, task.id)) continue;
+        const failed = this.failedRoutes.get(task.id);
+        if (failed) this.failedRoutes.delete(task.id);
+        this.core.enqueue(campaignId, failed ? { ...task, avoid: failed } : task, nowMs);
+      }
       const exhausted = due.length < held + this.refillBatch;
       const nextDueAtMs = exhausted ? await dispatch.nextDueAt(campaignId, nowMs) : null;
       this.refills.set(campaignId, { exhausted, nextDueAtMs });
@@ -358,6 +376,7 @@ export class Scheduler {
       ]);
       this.lines = new Map(lines.map((l) => [l.id, l]));
       this.gateways = new Map(gateways.map((g) => [g.id, g]));
+      this.switchNames = new Map(switches.map((s) => [s.id, s.name]));
       this.core.setResources(
         {
           lines: lines.map((l) => ({
@@ -450,6 +469,43 @@ export class Scheduler {
     this.options.metrics.observeQueues(
       [...this.campaigns.keys()].map((id) => ({ campaignId: id, queued: this.core.queueLength(id) })),
     );
+  }
+
+  /** Live per-resource numbers for /metrics, read when scraped. */
+  private resourceSamples(): ResourceSample[] {
+    const now = this.options.clock();
+    const samples: ResourceSample[] = [];
+    for (const line of this.lines.values()) {
+      const health = this.core.lineHealth(line.id, now);
+      samples.push({
+        level: 'line',
+        resource: line.name,
+        inFlight: this.core.inFlight(`line:${line.id}`),
+        ...(health?.stats.answerRate !== undefined ? { answerRate: health.stats.answerRate } : {}),
+      });
+    }
+    for (const gateway of this.gateways.values()) {
+      samples.push({
+        level: 'gateway',
+        resource: gateway.name,
+        inFlight: this.core.inFlight(`gateway:${gateway.id}`),
+      });
+    }
+    for (const [switchId, name] of this.switchNames) {
+      samples.push({
+        level: 'switch',
+        resource: name,
+        inFlight: this.core.inFlight(`switch:${switchId}`),
+      });
+    }
+    for (const campaign of this.campaigns.values()) {
+      samples.push({
+        level: 'campaign',
+        resource: campaign.id,
+        inFlight: this.core.inFlight(`campaign:${campaign.id}`),
+      });
+    }
+    return samples;
   }
 
   private noteHealthChanges(): void {

@@ -32,10 +32,12 @@ export interface WorkerOptions {
   /** The call ended: its slots are free (called at once, before the record is written). */
   onAttemptEnded(end: {
     attemptId: string;
+    taskId: string;
     campaignId: string;
     outcome: Outcome;
     lineId: string;
     gatewayId: string;
+    switchId: string;
   }): void;
   /** The originate of an attempt was written to its switch at `atMs`. */
   onAttemptSent?(attemptId: string, atMs: number): void;
@@ -375,6 +377,8 @@ export class Worker implements DialPort {
     );
     this.options.onAttemptEnded({
       attemptId: order.attemptId,
+      taskId: order.taskId,
+      switchId: order.switchId,
       campaignId: order.campaign.id,
       outcome: end.outcome,
       lineId: order.line.id,

@@ -56,12 +56,16 @@ describe('embedded platform end to end', () => {
       sim.waitFor(/sim node sim-2 listening on ([\d.]+):(\d+)/),
     ]);
     platform = await startPlatform({
+      // The guard covers the switch's receive jitter. Our simulated switch is a Node process on the
+      // same loaded 2-core machine whose reads lag by tens of ms at times (a real FreeSWITCH on a
+      // LAN: a few ms, hence the 10 ms default); the limits are judged by its clock.
       config: {
         ...DEFAULT_CONFIG,
         dataDir: dir.path,
         httpPort: 0,
         apiKey: 'e2e-key-0123456789abcdefghij',
         logLevel: 'warn',
+        capsGuardMs: 60,
       },
       logger: createLogger('error'),
     });
@@ -142,5 +146,7 @@ describe('embedded platform end to end', () => {
     const metrics = await (await fetch(`${platform.url}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_call_attempts_total\{outcome="answered"\} [1-9]/);
     expect(metrics).toContain('switchboard_calls_active 0');
+    expect(metrics).toMatch(/switchboard_line_dispatched_total\{line="c1-main"\} [1-9]/);
+    expect(metrics).toContain('switchboard_in_flight{level="line",resource="c2-main"} 0');
   }, 120_000);
 });

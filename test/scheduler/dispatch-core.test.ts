@@ -350,6 +350,22 @@ describe('dispatch core: resources', () => {
     expect(later).toBe(100);
   });
 
+  it('sends a task back out at once on another switch and line after a not_dialed (R3.6)', () => {
+    const core = makeCore([line('l1', 1000, 1000), line('l2', 1000, 1000)], { switches: ['sw1', 'sw2'] });
+    core.setCampaign(campaign('c', 'A', ['l1', 'l2']), T0);
+    for (let i = 0; i < 20; i++) {
+      const avoid = { switchId: i % 2 ? 'sw1' : 'sw2', lineId: i % 2 ? 'l1' : 'l2' };
+      core.enqueue(
+        'c',
+        { id: `t${i}`, version: 2, priority: 0, notBefore: T0 + i * 10, expiresAt: null, avoid },
+        T0 + i * 10,
+      );
+      const [d] = core.decide(T0 + i * 10, 1).dispatches;
+      expect(d?.switchId).not.toBe(avoid.switchId);
+      expect(d?.lineId).not.toBe(avoid.lineId);
+    }
+  });
+
   it('prefers the line that answers (answer-rate first) when there is capacity to choose, still exploring', () => {
     const core = makeCore([line('good', 1000, 100_000), line('poor', 1000, 100_000)], { seed: 7 });
     for (let i = 0; i < 200; i++) {
