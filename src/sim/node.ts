@@ -138,7 +138,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
   sendGarbage(bytes: number): void {
     const garbage = Buffer.alloc(bytes);
     for (let i = 0; i < bytes; i++) garbage[i] = Math.floor(this.ctx.random.next() * 256);
-    for (const session of this.sessions) session.socket.write(garbage);
+    for (const session of this.sessions) session.writeRaw(garbage);
   }
 
   loseEvents(probability: number): void {
