@@ -1,7 +1,7 @@
 /**
  * The FreeSWITCH Event Socket client: what the rest of Switchboard may use.
  * Layers: frame-parser (bytes → frames) → message (frames → typed messages) → event (typed events)
- * → client (connection, replies, reconnect) → commands / originate (validated wire text).
+ * → connection (socket, replies, liveness, reconnect) → client (the command surface) → commands / originate (validated wire text).
  */
 export { type BackoffPolicy, fullJitterDelayMs } from './backoff.js';
 export {
@@ -10,6 +10,7 @@ export {
   type EslClientOptions,
   type EslClientStatus,
   type EslLogger,
+  type LivenessOptions,
   type SendmsgMessage,
 } from './client.js';
 export {
