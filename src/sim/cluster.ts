@@ -34,6 +34,8 @@ export interface SimNode {
   stallConnections(ms: number): void;
   /** Fault injection: write `bytes` random bytes to every client socket. */
   sendGarbage(bytes: number): void;
+  /** Fault injection: write these exact bytes to every client socket (a truncated frame, a bad header…). */
+  injectBytes(bytes: Buffer | string): void;
   /** Fault injection: each event is silently lost with this probability (seeded). */
   loseEvents(probability: number): void;
 }

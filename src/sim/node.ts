@@ -141,6 +141,11 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     for (const session of this.sessions) session.writeRaw(garbage);
   }
 
+  injectBytes(bytes: Buffer | string): void {
+    const raw = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+    for (const session of this.sessions) session.writeRaw(raw);
+  }
+
   loseEvents(probability: number): void {
     for (const session of this.sessions) session.loseProbability = probability;
   }
