@@ -37,6 +37,13 @@ export const ConfigSchema = Type.Object(
       description: 'lateness a CAPS pace may catch up',
     }),
     maxCalls: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    trustProxy: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'comma-separated addresses/CIDRs of TLS-terminating proxies whose X-Forwarded-* headers are believed',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -76,6 +83,7 @@ const ENVIRONMENT: Record<string, keyof Config> = {
   SWITCHBOARD_CAPS_GUARD_MS: 'capsGuardMs',
   SWITCHBOARD_CAPS_TOLERANCE_MS: 'capsToleranceMs',
   SWITCHBOARD_MAX_CALLS: 'maxCalls',
+  SWITCHBOARD_TRUST_PROXY: 'trustProxy',
 };
 
 export const CONFIG_ENVIRONMENT_VARIABLES = Object.keys(ENVIRONMENT);

@@ -104,6 +104,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       store,
       vault,
       apiKeys: [{ key: apiKey, tenantId: config.tenantId }],
+      ...(config.trustProxy ? { trustProxy: config.trustProxy.split(',').map((p) => p.trim()) } : {}),
       clock,
       logger: logger.child({ part: 'api' }),
       metricsRegistry: metrics.registry,

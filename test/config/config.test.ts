@@ -48,3 +48,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ SWITCHBOARD_CONFIG: file })).toThrow(/cannot read/);
   });
 });
+
+describe('proxies', () => {
+  it('reads the trusted proxies from the environment', () => {
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '10.0.0.2,10.0.1.0/24' }).trustProxy).toBe(
+      '10.0.0.2,10.0.1.0/24',
+    );
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+  });
+});
