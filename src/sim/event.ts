@@ -81,9 +81,8 @@ export function jsonHeaders(headers: readonly (readonly [string, string])[]): st
   return out.slice(1);
 }
 
-/** Events with few headers (BACKGROUND_JOB, HEARTBEAT, RE_SCHEDULE): plain header lists. */
+/** Events with few headers (BACKGROUND_JOB, HEARTBEAT, RE_SCHEDULE, PLAYBACK_*): plain header lists. */
 export class SimpleEvent implements SimEvent {
-  readonly uniqueId = undefined;
   private plainText: string | undefined;
   private jsonText: string | undefined;
 
@@ -91,6 +90,8 @@ export class SimpleEvent implements SimEvent {
     readonly name: string,
     private readonly headers: readonly (readonly [string, string])[],
     private readonly body?: string,
+    /** Set for events about a channel, so that myevents binds them. */
+    readonly uniqueId: string | undefined = undefined,
   ) {}
 
   header(name: string): string | undefined {

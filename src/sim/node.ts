@@ -3,6 +3,7 @@
  * sessions-per-second, enforced where switch_core_session.c enforces them) and its heartbeat.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { executeApplication } from './applications.js';
 import type { Carrier } from './carrier.js';
 import { isKnownCause } from './causes.js';
 import { Channel, type ChannelHost } from './channel.js';
@@ -12,6 +13,7 @@ import type { GroundTruthLog } from './ground-truth.js';
 import { ORIGINATE_USAGE, parseOriginate } from './originate.js';
 import type { SeededRandom } from './random.js';
 import {
+  showCallsJson,
   showChannelsJson,
   sofiaGatewayText,
   sofiaStatusText,
@@ -20,6 +22,7 @@ import {
   VERSION_TEXT,
 } from './reports.js';
 import { Session, type SessionHost } from './session.js';
+import { moduleUnloadEvents, SHUTDOWN_CLOSE_DELAY_MS, SHUTDOWN_NOTICE, shutdownEvent } from './shutdown.js';
 import { SwitchLimits } from './switch-limits.js';
 
 export interface SimNodeOptions {
@@ -58,6 +61,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
   private nextSessionId = 1;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly gatewayStats = new Map<string, { callsOut: number; failedCallsOut: number }>();
+  private shuttingDown = false;
   /** Events dropped because a listener did not read (FreeSWITCH's lost_events). */
   lostEvents = 0;
 
@@ -178,6 +182,19 @@ export class SimNodeServer implements SessionHost, ChannelHost {
 
   killChannel(uuid: string, cause: string): boolean {
     return this.channels.get(uuid)?.kill(isKnownCause(cause) ? cause : 'NORMAL_CLEARING') ?? false;
+  }
+
+  executeApplication(uuid: string, app: string, arg: string): string {
+    const channel = this.channels.get(uuid);
+    if (!channel) return `-ERR invalid session id [${uuid}]`;
+    const outcome = executeApplication(channel, app, arg, {
+      origin: (calledFrom) => this.origin(calledFrom),
+      emitEvent: (event) => this.emit(event),
+      newUuid: () => this.ctx.random.uuid(),
+      realMs: (simMs) => this.realMs(simMs),
+      isLive: (live) => this.channels.get(live.uuid) === live,
+    });
+    return outcome.ok ? '+OK' : outcome.reply;
   }
 
   api(command: string, args: string): string | Promise<string> {
@@ -429,6 +446,30 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     this.emit(new SimpleEvent('RE_SCHEDULE', reschedule));
   }
 
+  /** fsctl shutdown (shutdown.ts): events, SYSTEM_SHUTDOWN hangups, then a notice and EOF on every socket. */
+  private shutdown(): void {
+    if (this.shuttingDown || !this.server) return;
+    this.shuttingDown = true;
+    clearInterval(this.heartbeat);
+    const origin = (calledFrom: readonly [string, string, string]) => this.origin(calledFrom);
+    this.emit(shutdownEvent(origin));
+    for (const channel of [...this.channels.values()]) channel.kill('SYSTEM_SHUTDOWN');
+    // Channel hangups run on their own turn (Channel.kill); the unloads follow them.
+    setImmediate(() => {
+      for (const event of moduleUnloadEvents(origin)) this.emit(event);
+    });
+    setTimeout(() => {
+      for (const session of this.sessions) {
+        session.write(SHUTDOWN_NOTICE);
+        session.close();
+      }
+      const server = this.server;
+      this.server = undefined;
+      this.shuttingDown = false;
+      server?.close();
+    }, this.realMs(SHUTDOWN_CLOSE_DELAY_MS)).unref();
+  }
+
   private show(args: string): string {
     const words = args.trim().split(/\s+/);
     const what = words[0];
@@ -442,7 +483,9 @@ export class SimNodeServer implements SessionHost, ChannelHost {
       answered: channel.phase === 'answered',
       hostname: this.name,
     }));
-    if (words[1] === 'as' && words[2] === 'json') return showChannelsJson(rows);
+    if (words[1] === 'as' && words[2] === 'json') {
+      return what === 'calls' ? showCallsJson(rows) : showChannelsJson(rows);
+    }
     const lines = rows.map((r) => `${r.uuid},outbound,${r.createdMs},sofia/external/${r.destination}`);
     return `uuid,direction,created_epoch,name\n${lines.join('\n')}${lines.length ? '\n' : ''}\n${rows.length} total.\n`;
   }
@@ -468,6 +511,11 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     }
     if (argv[0] === 'sps') {
       return `+OK sessions per second: ${this.limits.setSessionsPerSecond(value)}\n`;
+    }
+    if (argv[0] === 'shutdown') {
+      // The reply goes out first; the shutdown runs on the next turn, as on FreeSWITCH's core thread.
+      setImmediate(() => this.shutdown());
+      return '+OK\n';
     }
     return '-ERR INVALID COMMAND\n';
   }

@@ -145,3 +145,61 @@ export function showChannelsJson(rows: readonly ChannelRow[]): string {
   }));
   return JSON.stringify({ row_count: rows.length, rows: json });
 }
+
+/**
+ * `show calls as json`: the calls view (fixture 17), one row per call. An originated call with
+ * no B-leg has every b_* field and call_created_epoch empty.
+ */
+export function showCallsJson(rows: readonly ChannelRow[]): string {
+  if (rows.length === 0) return '{"row_count":0}';
+  const B_FIELDS = [
+    'uuid',
+    'direction',
+    'created',
+    'created_epoch',
+    'name',
+    'state',
+    'cid_name',
+    'cid_num',
+    'ip_addr',
+    'dest',
+    'presence_id',
+    'presence_data',
+    'accountcode',
+    'callstate',
+    'callee_name',
+    'callee_num',
+    'callee_direction',
+    'sent_callee_name',
+    'sent_callee_num',
+  ];
+  const json = rows.map((r) => {
+    const row: Record<string, string> = {
+      uuid: r.uuid,
+      direction: 'outbound',
+      created: localStamp(r.createdMs),
+      created_epoch: String(Math.floor(r.createdMs / 1000)),
+      name: `sofia/external/${r.destination}`,
+      state: r.answered ? 'CS_EXECUTE' : 'CS_CONSUME_MEDIA',
+      cid_name: r.answered ? 'Outbound Call' : '',
+      cid_num: r.answered ? r.destination : r.callerIdNumber,
+      ip_addr: '',
+      dest: r.destination,
+      presence_id: '',
+      presence_data: '',
+      accountcode: '',
+      callstate: r.answered ? 'ACTIVE' : 'RINGING',
+      callee_name: '',
+      callee_num: r.answered ? r.callerIdNumber : '',
+      callee_direction: r.answered ? 'RECV' : '',
+      call_uuid: r.uuid,
+      hostname: r.hostname,
+      sent_callee_name: '',
+      sent_callee_num: '',
+    };
+    for (const field of B_FIELDS) row[`b_${field}`] = '';
+    row.call_created_epoch = '';
+    return row;
+  });
+  return JSON.stringify({ row_count: rows.length, rows: json });
+}

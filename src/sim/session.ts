@@ -20,6 +20,8 @@ export interface SessionHost {
   newUuid(): string;
   channelExists(uuid: string): boolean;
   killChannel(uuid: string, cause: string): boolean;
+  /** sendmsg execute: starts the application on the call; returns the reply text. */
+  executeApplication(uuid: string, app: string, arg: string): string;
   sessionClosed(session: Session): void;
   /** Counts an event dropped for a slow listener. */
   eventLost(): void;
@@ -312,6 +314,15 @@ export class Session {
     if (!this.host.channelExists(uuid)) return this.reply(`-ERR invalid session id [${uuid}]`);
     const command = headers.get('call-command')?.toLowerCase();
     if (command === 'hangup') this.host.killChannel(uuid, headers.get('hangup-cause') ?? 'NORMAL_CLEARING');
+    if (command === 'execute') {
+      return this.reply(
+        this.host.executeApplication(
+          uuid,
+          headers.get('execute-app-name') ?? '',
+          headers.get('execute-app-arg') ?? '',
+        ),
+      );
+    }
     return this.reply('+OK');
   }
 }
