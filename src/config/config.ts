@@ -37,6 +37,11 @@ export const ConfigSchema = Type.Object(
       description: 'lateness a CAPS pace may catch up',
     }),
     maxCalls: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    warmupMs: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      description: 'a switch or line that (re)joins ramps from 10 % to its full CAPS over this long',
+    }),
     trustProxy: Type.Optional(
       Type.String({
         minLength: 1,
@@ -64,6 +69,7 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   capsGuardMs: 10,
   capsToleranceMs: 50,
+  warmupMs: 30_000,
   maxCalls: 5_000,
 };
 
@@ -83,6 +89,7 @@ const ENVIRONMENT: Record<string, keyof Config> = {
   SWITCHBOARD_CAPS_GUARD_MS: 'capsGuardMs',
   SWITCHBOARD_CAPS_TOLERANCE_MS: 'capsToleranceMs',
   SWITCHBOARD_MAX_CALLS: 'maxCalls',
+  SWITCHBOARD_WARMUP_MS: 'warmupMs',
   SWITCHBOARD_TRUST_PROXY: 'trustProxy',
 };
 
@@ -92,6 +99,7 @@ const NUMERIC: ReadonlySet<keyof Config> = new Set([
   'httpPort',
   'capsGuardMs',
   'capsToleranceMs',
+  'warmupMs',
   'maxCalls',
 ]);
 

@@ -60,6 +60,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
         dataDir,
         databasePath: join(dataDir, 'switchboard.db'),
         keyFile: join(dataDir, 'keys.json'),
+        // Real carriers get the 30 s slow start; a demo should show its pace within seconds.
+        warmupMs: Math.min(options.config.warmupMs, 5_000),
       },
       logger: options.logger,
       switchWaitMs: 0,

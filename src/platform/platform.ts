@@ -71,7 +71,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     onSwitchState: (switchId, usable) => scheduler?.switchStateChanged(switchId, usable),
     onSwitchLoad: (switchId, load) => scheduler?.switchLoadReported(switchId, load),
   });
-  scheduler = new Scheduler({ store, slots, worker, workerId: config.workerId, clock, logger, metrics });
+  scheduler = new Scheduler({
+    store,
+    slots,
+    worker,
+    workerId: config.workerId,
+    clock,
+    logger,
+    metrics,
+    warmupMs: config.warmupMs,
+  });
   const readyScheduler = scheduler;
 
   const refreshSwitches = async (): Promise<void> => {
