@@ -14,8 +14,8 @@
  * phone. The owner hears of the loss through `onLost` before the status changes.
  *
  * Liveness: a switch can stay connected and say nothing (hung, or a half-open TCP path). With
- * HEARTBEAT subscribed, no HEARTBEAT within `missedHeartbeatFactor` × the expected interval drops
- * the connection; with `probeIntervalMs`, an `api status` probe that gets no reply within
+ * HEARTBEAT subscribed (and let through by the filters), no HEARTBEAT within
+ * `missedHeartbeatFactor` × the expected interval drops the connection; with `probeIntervalMs`, an `api status` probe that gets no reply within
  * `probeTimeoutMs` does too. Either ends in the normal reconnect.
  */
 import { createConnection, type Socket } from 'node:net';
@@ -321,12 +321,26 @@ export class EslConnection {
 
   #armHeartbeatWatch(current: Socketed): void {
     const deadlineMs = this.#options.heartbeatDeadlineMs;
-    if (deadlineMs === undefined || current.dropped) return;
+    if (deadlineMs === undefined || current.dropped || !this.#heartbeatPassesFilters()) return;
     clearTimeout(current.heartbeatWatch);
     current.heartbeatWatch = setTimeout(() => {
+      // filter() may have shut HEARTBEAT out since the watch was armed.
+      if (!this.#heartbeatPassesFilters()) return;
       this.#drop(current, new EslTimeoutError(`no HEARTBEAT within ${deadlineMs} ms`));
     }, deadlineMs);
     current.heartbeatWatch.unref();
+  }
+
+  /**
+   * FreeSWITCH filters are filter-in: once any is set, HEARTBEAT arrives only if a filter lets it
+   * through (ESL-NOTES), so without one silence proves nothing and the watch stays off.
+   */
+  #heartbeatPassesFilters(): boolean {
+    const filters = this.#owner.filters();
+    return (
+      filters.length === 0 ||
+      filters.some(([header, value]) => header === 'Event-Name' && value.toUpperCase() === 'HEARTBEAT')
+    );
   }
 
   #stopLiveness(current: Socketed): void {

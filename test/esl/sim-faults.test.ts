@@ -183,6 +183,21 @@ describe('stallConnections(ms): a switch that stays connected and says nothing',
     expect(await w1.client.api('uuid_exists nothing')).toBe('false');
   });
 
+  it('filters that shut HEARTBEAT out turn the watch off: silence then proves nothing', async () => {
+    await startSwitch(5);
+    const w1 = await worker('w1', {
+      filters: [['variable_sb_worker', 'w1']],
+      liveness: { heartbeatIntervalMs: 1, missedHeartbeatFactor: 1 },
+    });
+    // Several switch round trips, each longer than the 1 ms deadline the watch would have had.
+    for (let i = 0; i < 5; i++) {
+      const own = originate('w1', 'busy');
+      await w1.client.api(own.command);
+    }
+    expect(w1.events.filter((e) => e.name === 'HEARTBEAT')).toEqual([]);
+    expect(w1.statuses.map(([s]) => s)).toEqual(['connecting', 'authenticating', 'ready']);
+  });
+
   it('a stall shorter than the deadline is waited out: nothing is dropped or lost', async () => {
     const { node } = await startSwitch();
     const w1 = await worker('w1', { liveness: { probeIntervalMs: 20, probeTimeoutMs: 5_000 } });
