@@ -10,6 +10,7 @@ import { Channel, type ChannelHost } from './channel.js';
 import { type EventOrigin, originHeaders, type SimEvent, SimpleEvent } from './event.js';
 import { CALL_SCRIPTS, CallValues, ChannelEvent, type CompiledStep } from './event-templates.js';
 import type { GroundTruthLog } from './ground-truth.js';
+import { heartbeatEvents, type SwitchCounters } from './heartbeat.js';
 import { ORIGINATE_USAGE, parseOriginate } from './originate.js';
 import type { SeededRandom } from './random.js';
 import {
@@ -18,7 +19,6 @@ import {
   sofiaGatewayText,
   sofiaStatusText,
   statusText,
-  uptimeText,
   VERSION_TEXT,
 } from './reports.js';
 import { Session, type SessionHost } from './session.js';
@@ -408,42 +408,15 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     return result;
   }
 
-  private counters() {
+  private counters(): SwitchCounters {
     const uptimeMs = Date.now() - this.startedMs;
     return { uptimeMs, sessionCount: this.channels.size, ...this.limits.snapshot(this.channels.size) };
   }
 
   private sendHeartbeat(): void {
-    const c = this.counters();
-    const headers = originHeaders('HEARTBEAT', this.origin(['switch_core.c', 'send_heartbeat', '95']));
-    headers.push(
-      ['Event-Info', 'System Ready'],
-      ['Up-Time', uptimeText(c.uptimeMs)],
-      ['FreeSWITCH-Version', '1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit'],
-      ['Uptime-msec', String(c.uptimeMs)],
-      ['Session-Count', String(c.sessionCount)],
-      ['Max-Sessions', String(c.maxSessions)],
-      ['Session-Per-Sec', String(c.sessionsPerSecond)],
-      ['Session-Per-Sec-Last', String(c.spsLast)],
-      ['Session-Per-Sec-Max', String(c.spsMax)],
-      ['Session-Per-Sec-FiveMin', String(c.spsFiveMin)],
-      ['Session-Since-Startup', String(c.sessionsSinceStartup)],
-      ['Session-Peak-Max', String(c.peak)],
-      ['Session-Peak-FiveMin', String(c.peakFiveMin)],
-      ['Idle-CPU', '98.000000'],
-    );
-    this.emit(new SimpleEvent('HEARTBEAT', headers));
-    const reschedule = originHeaders(
-      'RE_SCHEDULE',
-      this.origin(['switch_scheduler.c', 'switch_scheduler_execute', '73']),
-    );
-    reschedule.push(
-      ['Task-ID', '1'],
-      ['Task-Desc', 'heartbeat'],
-      ['Task-Group', 'core'],
-      ['Task-Runtime', String(Math.floor((Date.now() + this.ctx.heartbeatIntervalMs) / 1000))],
-    );
-    this.emit(new SimpleEvent('RE_SCHEDULE', reschedule));
+    const origin = (calledFrom: readonly [string, string, string]) => this.origin(calledFrom);
+    for (const event of heartbeatEvents(this.counters(), origin, this.ctx.heartbeatIntervalMs))
+      this.emit(event);
   }
 
   /** fsctl shutdown (shutdown.ts): events, SYSTEM_SHUTDOWN hangups, then a notice and EOF on every socket. */
@@ -454,20 +427,23 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     const origin = (calledFrom: readonly [string, string, string]) => this.origin(calledFrom);
     this.emit(shutdownEvent(origin));
     for (const channel of [...this.channels.values()]) channel.kill('SYSTEM_SHUTDOWN');
-    // Channel hangups run on their own turn (Channel.kill); the unloads follow them.
+    // Channel hangups run on their own turn (Channel.kill); the unloads follow them, and the
+    // sockets close only after that, however short the (time-scaled) delay.
     setImmediate(() => {
       for (const event of moduleUnloadEvents(origin)) this.emit(event);
+      setTimeout(() => this.closeAfterShutdown(), this.realMs(SHUTDOWN_CLOSE_DELAY_MS)).unref();
     });
-    setTimeout(() => {
-      for (const session of this.sessions) {
-        session.write(SHUTDOWN_NOTICE);
-        session.close();
-      }
-      const server = this.server;
-      this.server = undefined;
-      this.shuttingDown = false;
-      server?.close();
-    }, this.realMs(SHUTDOWN_CLOSE_DELAY_MS)).unref();
+  }
+
+  private closeAfterShutdown(): void {
+    for (const session of this.sessions) {
+      session.write(SHUTDOWN_NOTICE);
+      session.close();
+    }
+    const server = this.server;
+    this.server = undefined;
+    this.shuttingDown = false;
+    server?.close();
   }
 
   private show(args: string): string {
