@@ -57,6 +57,7 @@ let refused = 0;
 let answered = 0;
 let failedJobs = 0;
 const jobLagMs: number[] = [];
+const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 const started = performance.now();
 const durationMs = seconds * 1000;
 
@@ -131,7 +132,7 @@ process.stdout.write(
     allResultsSeconds: Number(allResultsSeconds.toFixed(2)),
     jobLagP50Ms: at(0.5),
     jobLagP99Ms: at(0.99),
-    clientCpuSeconds: Number(((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)),
+    clientCpuSeconds: Number((cpuMicros(process.cpuUsage()) / 1e6).toFixed(1)),
   })}\n`,
 );
 // The parent reads the switch's state while the calls are still up, then closes our stdin.
