@@ -27,7 +27,12 @@ const figures = await bench.default(args);
 const result = {
   bench: name,
   startedAt,
-  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
+  machine: {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  },
   figures,
 };
 mkdirSync(join(here, 'results'), { recursive: true });
