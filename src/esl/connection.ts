@@ -42,7 +42,7 @@ import { type Frame, FrameParser } from './frame-parser.js';
 import { type CommandReply, decodeMessage } from './message.js';
 import type { EslClientStatus, EslLogger, ResolvedOptions } from './options.js';
 import { type Reply, ReplyQueue } from './reply-queue.js';
-import { redactCommand } from './wire-safety.js';
+import { maskNumbers, redactCommand } from './wire-safety.js';
 
 /** What the command surface hears from its connection. */
 export interface ConnectionOwner {
@@ -290,7 +290,12 @@ export class EslConnection {
         current.notice = message.body.trim().slice(0, 200);
         return;
       case 'log/data':
-        this.#log.debug({ switchLog: message.body.slice(0, 500) }, 'esl log/data');
+        // The switch's own log quotes dial strings and caller ids: numbers are masked here too, before
+        // the cut, so a number straddling it is not half shown.
+        this.#log.debug(
+          { switchLog: maskNumbers(message.body.slice(0, 1000)).slice(0, 500) },
+          'esl log/data',
+        );
         return;
       case 'rude-rejection':
         throw new EslAuthError(`switch refused the connection (ACL): ${message.body.trim().slice(0, 200)}`);

@@ -43,7 +43,42 @@ export function assertHangupCause(cause: string): void {
   if (!HANGUP_CAUSE.test(cause)) throw new EslInputError('hangup cause must match [A-Z_]{1,64}');
 }
 
-/** The text to log for an outgoing command: the password of `auth` never reaches a log line. */
+/**
+ * A phone number as logs may show it: the first digits (country code and a little more) and the
+ * last two, the same shape as the platform's own `maskPhoneNumber`, so one call reads the same in
+ * every log. Runs of six characters or fewer are masked whole.
+ */
+export function maskDigitRun(run: string): string {
+  if (run.length <= 6) return '*'.repeat(run.length);
+  const head = run.startsWith('+') ? 5 : 4;
+  const tail = 2;
+  return run.slice(0, head) + '*'.repeat(run.length - head - tail) + run.slice(-tail);
+}
+
+/**
+ * Canonical UUIDs are kept (they are our own attempt, task and job ids, which logs need to join
+ * on); any other run of three or more digits, with an optional "+", is masked.
+ */
+const UUID_OR_DIGIT_RUN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\+?[0-9]{3,}/gi;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Masks everything in `text` that could be a phone number. Deliberately blunt: an originate line
+ * holds the destination in its dial string (in whatever form the line's dial template gives it,
+ * e.g. `0086{number}`), may hold numbers in `{…}` variables (caller ids, task variables) and in
+ * its positional caller-id argument, and `uuid_transfer` takes a number as destination. Knowing
+ * each command's grammar would leave whatever we failed to foresee in clear, so every digit run
+ * outside a UUID is masked; a port or a session limit in a debug line is the price.
+ */
+export function maskNumbers(text: string): string {
+  return text.replace(UUID_OR_DIGIT_RUN, (match) => (UUID.test(match) ? match : maskDigitRun(match)));
+}
+
+/**
+ * The text to log for an outgoing command: the password of `auth`/`userauth` never reaches a log
+ * line, nor does any phone number (personal data) — see maskNumbers.
+ */
 export function redactCommand(wire: string): string {
-  return /^auth\b/i.test(wire) ? 'auth [redacted]' : wire.replace(/\n+$/, '');
+  if (/^(?:user)?auth\b/i.test(wire)) return 'auth [redacted]';
+  return maskNumbers(wire.replace(/\n+$/, ''));
 }
