@@ -45,7 +45,9 @@ export function apiResponse(body: string): string {
   return `Content-Type: api/response\nContent-Length: ${Buffer.byteLength(body)}\n\n${body}`;
 }
 
-export function eventFrame(body: string, format: 'plain' | 'json'): string {
+export type EventFormat = 'plain' | 'json' | 'xml';
+
+export function eventFrame(body: string, format: EventFormat): string {
   return `Content-Length: ${Buffer.byteLength(body)}\nContent-Type: text/event-${format}\n\n${body}`;
 }
 

@@ -6,6 +6,7 @@
 import type { RecordedScript, RecordedStep } from './call-script-types.js';
 import { urlEncode } from './encoder.js';
 import { type EventOrigin, jsonHeaders, originHeaders, plainHeaders, type SimEvent } from './event.js';
+import { xmlFromPlain } from './event-xml.js';
 import * as recorded from './recorded-call-scripts.js';
 
 const USER_VARS_MARKER = '{USER_VARS}';
@@ -179,6 +180,7 @@ export class ChannelEvent implements SimEvent {
   private readonly origin: [string, string][];
   private plainText: string | undefined;
   private jsonText: string | undefined;
+  private xmlText: string | undefined;
   private readonly lookupCache = new Map<string, string | undefined>();
 
   constructor(
@@ -213,5 +215,10 @@ export class ChannelEvent implements SimEvent {
   json(): string {
     this.jsonText ??= `{${jsonHeaders(this.origin)}${this.values.render(this.step.json, 'json')}}`;
     return this.jsonText;
+  }
+
+  xml(): string {
+    this.xmlText ??= xmlFromPlain(this.plain());
+    return this.xmlText;
   }
 }

@@ -3,6 +3,7 @@
  * is lazy and cached: an event goes to many sockets but is serialised at most once per format.
  */
 import { urlEncode } from './encoder.js';
+import { xmlFromPlain } from './event-xml.js';
 
 export interface SimEvent {
   readonly name: string;
@@ -14,6 +15,8 @@ export interface SimEvent {
   plain(): string;
   /** The event body of text/event-json. */
   json(): string;
+  /** The event body of text/event-xml. */
+  xml(): string;
 }
 
 /** The 13 headers every event starts with; stamped when the event fires. */
@@ -85,6 +88,7 @@ export function jsonHeaders(headers: readonly (readonly [string, string])[]): st
 export class SimpleEvent implements SimEvent {
   private plainText: string | undefined;
   private jsonText: string | undefined;
+  private xmlText: string | undefined;
 
   constructor(
     readonly name: string,
@@ -117,5 +121,10 @@ export class SimpleEvent implements SimEvent {
       this.jsonText = `{${jsonHeaders(this.headers)}${body}}`;
     }
     return this.jsonText;
+  }
+
+  xml(): string {
+    this.xmlText ??= xmlFromPlain(this.plain());
+    return this.xmlText;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { executeApplication } from './applications.js';
+import { CallControl } from './call-control.js';
 import type { Carrier } from './carrier.js';
 import { isKnownCause } from './causes.js';
 import { Channel, type ChannelHost } from './channel.js';
@@ -64,6 +65,14 @@ export class SimNodeServer implements SessionHost, ChannelHost {
   private shuttingDown = false;
   /** Events dropped because a listener did not read (FreeSWITCH's lost_events). */
   lostEvents = 0;
+  private readonly callControl = new CallControl({
+    origin: (calledFrom) => this.origin(calledFrom),
+    emitEvent: (event) => this.emit(event),
+    newUuid: () => this.ctx.random.uuid(),
+    realMs: (simMs) => this.realMs(simMs),
+    isLive: (live) => this.channels.get(live.uuid) === live,
+    channel: (uuid) => this.channels.get(uuid),
+  });
 
   constructor(
     options: SimNodeOptions,
@@ -213,6 +222,12 @@ export class SimNodeServer implements SessionHost, ChannelHost {
         const [uuid = '', cause = 'NORMAL_CLEARING'] = args.trim().split(/\s+/);
         return this.killChannel(uuid, cause) ? '+OK\n' : '-ERR No such channel!\n';
       }
+      case 'uuid_broadcast':
+        return this.callControl.broadcast(args);
+      case 'uuid_transfer':
+        return this.callControl.transfer(args);
+      case 'uuid_bridge':
+        return this.callControl.bridge(args);
       case 'uuid_getvar': {
         const [uuid = '', name = ''] = args.trim().split(/\s+/);
         const channel = this.channels.get(uuid);
@@ -272,6 +287,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
 
   ended(channel: Channel, cause: string): void {
     this.channels.delete(channel.uuid);
+    this.callControl.callEnded(channel.uuid);
     this.pendingJobs.delete(channel);
     const answered = channel.values.get('answered_us') !== '0';
     if (!answered) {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { type ClientCommand, CommandReader } from './command-reader.js';
-import { AUTH_REQUEST, commandReply, disconnectNotice, eventFrame } from './encoder.js';
+import { AUTH_REQUEST, commandReply, disconnectNotice, type EventFormat, eventFrame } from './encoder.js';
 import type { SimEvent } from './event.js';
 import { EVENT_NAMES, MYEVENTS_NAMES } from './event-names.js';
 import { EventFilters } from './filters.js';
@@ -37,7 +37,7 @@ const MAX_LOST_EVENTS = 500;
 export class Session {
   private readonly reader = new CommandReader();
   private authed = false;
-  private format: 'plain' | 'json' | undefined;
+  private format: EventFormat | undefined;
   private readonly subscribed = new Set<string>();
   private readonly filters = new EventFilters();
   private myEvents: { uuid: string; bound: boolean } | undefined;
@@ -133,7 +133,7 @@ export class Session {
       if (++this.lostEvents > MAX_LOST_EVENTS) this.socket.destroy();
       return;
     }
-    this.write(eventFrame(this.format === 'json' ? event.json() : event.plain(), this.format));
+    this.write(eventFrame(this.render(event, this.format), this.format));
     if (
       this.myEvents?.bound &&
       event.name === 'CHANNEL_HANGUP_COMPLETE' &&
@@ -144,6 +144,10 @@ export class Session {
       this.write(disconnectNotice(this.myEvents.uuid));
       this.close();
     }
+  }
+
+  private render(event: SimEvent, format: EventFormat): string {
+    return format === 'json' ? event.json() : format === 'xml' ? event.xml() : event.plain();
   }
 
   private receive(chunk: string): void {
@@ -269,9 +273,11 @@ export class Session {
 
   private subscribe(text: string): undefined {
     const words = text.split(' ').filter((w) => w !== '');
-    let format: 'plain' | 'json' = 'plain';
-    if (words[0] === 'plain' || words[0] === 'json' || words[0] === 'xml') {
-      format = words.shift() === 'json' ? 'json' : 'plain';
+    let format: EventFormat = 'plain';
+    const first = words[0];
+    if (first === 'plain' || first === 'json' || first === 'xml') {
+      format = first;
+      words.shift();
     }
     const known = words.filter((w) => EVENT_NAMES.has(w.toUpperCase()) || w.includes('::'));
     if (known.length === 0) return this.reply('-ERR no keywords supplied');
@@ -304,7 +310,7 @@ export class Session {
     // accepted and the socket then receives the channel events of every call.
     if (!bound && format !== undefined) return this.reply('-ERR invalid uuid');
     this.myEvents = { uuid, bound };
-    this.format = format === 'json' ? 'json' : 'plain';
+    this.format = format === 'json' || format === 'xml' ? format : 'plain';
     for (const name of MYEVENTS_NAMES) this.subscribed.add(name);
     return this.reply('+OK Events Enabled');
   }
