@@ -94,6 +94,8 @@ export default async function dispatchEndToEnd(args: string[]): Promise<BenchFig
         apiKey: 'bench-key-0123456789abcdefghij',
         logLevel: 'error',
         maxCalls: 20_000,
+        // Steady state: slow start (30 s from start-up by default) would be measured instead.
+        warmupMs: 0,
       },
       logger: createLogger('error'),
     });
@@ -162,6 +164,11 @@ export default async function dispatchEndToEnd(args: string[]): Promise<BenchFig
       `dispatch-e2e: ${dueOf.size} tasks due from +${firstDueMs - Date.now()} ms at ${caps}/s\n`,
     );
 
+    // Why the campaign is held, sampled each second (stderr): the platform explaining itself.
+    const explain = setInterval(async () => {
+      const status = await platform.scheduler.dispatchStatus(platform.tenantId, campaign.id);
+      process.stderr.write(`dispatch-e2e: ${JSON.stringify({ hold: status?.hold, inFlight: status?.inFlight, queued: status?.queued })}\n`);
+    }, 1000);
     const deadline = firstDueMs + seconds * 1000 + 30_000;
     for (;;) {
       const stats = await platform.store.campaigns.stats(platform.tenantId, campaign.id);
@@ -169,6 +176,7 @@ export default async function dispatchEndToEnd(args: string[]): Promise<BenchFig
       if (open === 0 || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
+    clearInterval(explain);
     const toWrite = (await platform.metrics.dispatchToOriginateMs.get()).values;
     const delay = (await platform.metrics.dispatchDelayMs.get()).values;
     await platform.stop();

@@ -68,6 +68,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     onAttemptEnded: (end) => scheduler?.attemptEnded(end),
     onTasksMoved: (campaignId) => scheduler?.tasksSubmitted(campaignId),
     onAttemptSent: (attemptId, atMs) => scheduler?.attemptSent(attemptId, atMs),
+    onAttemptAnswered: (attemptId, route) => scheduler?.attemptAnswered(attemptId, route),
     onSwitchState: (switchId, usable) => scheduler?.switchStateChanged(switchId, usable),
     onSwitchLoad: (switchId, load) => scheduler?.switchLoadReported(switchId, load),
   });

@@ -47,10 +47,11 @@ interface TenantState<T extends QueuedTask> {
   dailyAttempts: number;
   dayStartMs: number;
   pass: number;
-  /** Pass of the last campaign served: a campaign returning from a wait starts no lower. */
+  /** Pass of the last campaign served: the reference when no campaign of the tenant competes. */
   virtualTime: number;
   ready: MinHeap<CampaignState<T>>;
   inHeap: boolean;
+  campaigns: Set<CampaignState<T>>;
 }
 
 interface CampaignState<T extends QueuedTask = QueuedTask> {
@@ -84,6 +85,15 @@ function avoidingFailedRoute<R extends RouteCandidate>(routes: R[], avoid: Queue
   const partly = routes.filter((r) => (r.switchId !== avoid.switchId) !== (r.lineId !== avoid.lineId));
   const same = routes.filter((r) => r.switchId === avoid.switchId && r.lineId === avoid.lineId);
   return [...fresh, ...partly, ...same];
+}
+
+/** Parked for lack of work rather than for lack of resources. */
+function isIdle<T extends QueuedTask>(state: CampaignState<T>): boolean {
+  if (state.ready) return false;
+  const hold = state.hold;
+  if (!hold) return true;
+  if (hold.kind === 'limits') return hold.denials.some((d) => d.reason === 'daily_attempts');
+  return hold.kind !== 'no_route';
 }
 
 function windowFor(windows: Map<string, OutcomeWindow>, id: string): OutcomeWindow {
@@ -135,8 +145,22 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
   private readonly joinedAt = new Map<string, number>();
   private readonly health = new Map<string, LineHealth>();
   private readonly lineStats = new Map<string, OutcomeWindow>();
+  /**
+   * What one `decide()` call has learned, valid only at its instant: shared keys that refused
+   * (a pool's line at its pace refuses every campaign on the pool alike, so later campaigns skip
+   * it without building levels or acquiring) and each line's admission and answer score.
+   */
+  private round = {
+    atMs: Number.NaN,
+    refused: new Map<string, LimitDenial>(),
+    lines: new Map<
+      string,
+      { admission: ReturnType<LineHealth['admission']> | undefined; answerScore: number }
+    >(),
+  };
+  /** Calls whose answer was already counted when it happened (not again when they end). */
+  private readonly answerCounted = new Set<string>();
   private readonly gatewayStats = new Map<string, OutcomeWindow>();
-  private globalVirtualTime = 0;
   private readonly explorationShare: number;
   private readonly warmupMs: number;
   private readonly overload: OverloadPolicy;
@@ -180,10 +204,11 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         tenant,
         dailyAttempts: 0,
         dayStartMs: 0,
-        pass: this.globalVirtualTime,
+        pass: 0,
         virtualTime: 0,
         ready: new MinHeap<CampaignState<T>>(byPass((c) => c.campaign.id)),
         inHeap: false,
+        campaigns: new Set(),
       });
     }
   }
@@ -224,6 +249,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
       hold: null,
     };
     this.campaigns.set(campaign.id, state);
+    this.tenants.get(campaign.tenantId)!.campaigns.add(state);
     this.wake(state, nowMs);
   }
 
@@ -232,6 +258,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     if (!state) return;
     this.campaigns.delete(campaignId);
     const tenant = this.tenants.get(state.campaign.tenantId);
+    tenant?.campaigns.delete(state);
     if (tenant && state.ready) tenant.ready.removeWhere((c) => c.campaign.id === campaignId);
     state.ready = false;
     state.parkGeneration++;
@@ -293,6 +320,9 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
    */
   decide(nowMs: number, budget: number): { dispatches: Dispatch<T>[]; expired: T[]; denied: LimitDenial[] } {
     this.runTimers(nowMs);
+    this.round.atMs = nowMs;
+    this.round.refused.clear();
+    this.round.lines.clear();
     const dispatches: Dispatch<T>[] = [];
     const expired: T[] = [];
     const denied: LimitDenial[] = [];
@@ -313,7 +343,6 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         campaign.pass += 1 / Math.max(campaign.campaign.weight, 1e-9);
         tenant.ready.push(campaign);
         this.readyTenants.pop();
-        this.globalVirtualTime = Math.max(this.globalVirtualTime, tenant.pass);
         tenant.pass += 1 / Math.max(tenant.tenant.weight, 1e-9);
         this.readyTenants.push(tenant);
       } else if (tenant.ready.size === 0) {
@@ -345,6 +374,17 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     this.releaseLease(attemptId, nowMs);
   }
 
+  /**
+   * A call was answered. Counted now, not when it ends: answered calls are the longest, so
+   * counting at the end would show a line's failures minutes before its answers and make a
+   * healthy line look dead at start-up.
+   */
+  callAnswered(attemptId: string, route: { lineId: string; gatewayId: string }, nowMs: number): void {
+    if (this.answerCounted.has(attemptId)) return;
+    this.answerCounted.add(attemptId);
+    this.recordOutcome('answered', route, nowMs);
+  }
+
   /** A call ended: its slots are freed and its outcome feeds answer rates and line health. */
   callEnded(
     attemptId: string,
@@ -353,7 +393,12 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     nowMs: number,
   ): void {
     this.releaseLease(attemptId, nowMs);
+    if (this.answerCounted.delete(attemptId)) return;
     if (!outcome || !route) return;
+    this.recordOutcome(outcome, route, nowMs);
+  }
+
+  private recordOutcome(outcome: Outcome, route: { lineId: string; gatewayId: string }, nowMs: number): void {
     const health = this.health.get(route.lineId);
     if (health) {
       const change = health.record(outcome, nowMs);
@@ -518,6 +563,14 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     const denials: LimitDenial[] = [];
     for (const route of ordered) {
       const line = this.lines.get(route.lineId)!;
+      const known =
+        this.round.refused.get(`line:${line.id}`) ??
+        this.round.refused.get(`switch:${route.switchId}`) ??
+        this.round.refused.get(`gateway:${line.gatewayId}`);
+      if (known) {
+        denials.push(known);
+        continue;
+      }
       const gateway = this.gateways.get(line.gatewayId)!;
       const sw = this.switches.get(route.switchId)!;
       const callerId = this.peekCallerId(state, line);
@@ -559,7 +612,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         };
       }
       const level = levels.find((l) => l.key === result.denial.key)!;
-      denials.push({
+      const denial: LimitDenial = {
         level: level.key.split(':')[0]!,
         key: level.key,
         reason: result.denial.reason,
@@ -567,7 +620,11 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         maxConcurrent: level.maxConcurrent,
         capsPerSecond: level.capsPerSecond,
         retryAtMs: result.denial.retryAtMs,
-      });
+      };
+      denials.push(denial);
+      if (denial.level === 'line' || denial.level === 'switch' || denial.level === 'gateway') {
+        this.round.refused.set(denial.key, denial);
+      }
     }
     denied.push(...denials);
     const retryAt = denials.reduce(
@@ -662,7 +719,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         problems.push({ kind: 'line_disabled', lineId });
         continue;
       }
-      const admission = this.health.get(lineId)?.admission(nowMs);
+      const { admission, answerScore } = this.lineFacts(lineId, nowMs);
       if (admission && !admission.usable) {
         problems.push({ kind: 'line_ejected', lineId, state: admission.state, reason: admission.reason });
         continue;
@@ -673,9 +730,6 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         continue;
       }
       const lineLoad = this.options.slots.inFlight(`line:${lineId}`) / Math.max(1, line.maxConcurrent);
-      const answerScore =
-        this.lineStats.get(lineId)?.smoothedAnswerRate(nowMs, 5, this.prior.rate, this.prior.weight) ??
-        this.prior.rate;
       for (const switchId of gateway.switchIds) {
         const sw = this.switches.get(switchId);
         if (!sw?.enabled || !this.switchUsable.get(switchId)) {
@@ -706,6 +760,21 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     }
     if (lineIds.length === 0) problems.push({ kind: 'no_lines' });
     return { candidates, problems };
+  }
+
+  /** A line's admission and answer score, computed once per decision round. */
+  private lineFacts(lineId: string, nowMs: number) {
+    let facts = this.round.lines.get(lineId);
+    if (!facts) {
+      facts = {
+        admission: this.health.get(lineId)?.admission(nowMs),
+        answerScore:
+          this.lineStats.get(lineId)?.smoothedAnswerRate(nowMs, 5, this.prior.rate, this.prior.weight) ??
+          this.prior.rate,
+      };
+      this.round.lines.set(lineId, facts);
+    }
+    return facts;
   }
 
   private isOverloaded(switchId: string, nowMs: number): boolean {
@@ -747,19 +816,57 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     }
   }
 
+  /**
+   * Back into the ready heaps. Only a return from *idle* (nothing due, outside calling hours,
+   * the day's cap reached) moves a campaign or tenant forward — to the lowest pass among those
+   * still competing — so idling earns no burst. A return from a wait on limits keeps its pass:
+   * it was held back by the very resources its competitors share, and moving it to a pass set
+   * elsewhere (another, busier pool) would starve it.
+   */
   private wake(state: CampaignState<T>, _nowMs: number): void {
     if (state.ready) return;
     const tenant = this.tenants.get(state.campaign.tenantId)!;
+    const fromIdle = isIdle(state);
     state.ready = true;
     state.parkGeneration++;
-    // Waiting earns no credit: re-enter no lower than the tenant's current virtual time.
-    state.pass = Math.max(state.pass, tenant.virtualTime);
+    if (fromIdle) state.pass = Math.max(state.pass, this.campaignReference(tenant, state));
     tenant.ready.push(state);
     if (!tenant.inHeap) {
-      tenant.pass = Math.max(tenant.pass, this.globalVirtualTime);
+      if (fromIdle && !this.isCompeting(tenant, state))
+        tenant.pass = Math.max(tenant.pass, this.tenantReference(tenant));
       this.readyTenants.push(tenant);
       tenant.inHeap = true;
     }
+  }
+
+  /** The lowest pass among the tenant's other competing campaigns, or its last served pass. */
+  private campaignReference(tenant: TenantState<T>, except: CampaignState<T>): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const other of tenant.campaigns) {
+      if (other !== except && !isIdle(other) && other.pass < lowest) lowest = other.pass;
+    }
+    return lowest === Number.POSITIVE_INFINITY ? tenant.virtualTime : lowest;
+  }
+
+  /** Whether any other campaign of the tenant is competing (ready or waiting on limits). */
+  private isCompeting(tenant: TenantState<T>, except: CampaignState<T>): boolean {
+    for (const other of tenant.campaigns) if (other !== except && !isIdle(other)) return true;
+    return false;
+  }
+
+  /** The lowest pass among the other competing tenants, or the tenant's own when none compete. */
+  private tenantReference(self: TenantState<T>): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const other of this.tenants.values()) {
+      if (other === self || other.pass >= lowest) continue;
+      for (const campaign of other.campaigns) {
+        if (!isIdle(campaign)) {
+          lowest = other.pass;
+          break;
+        }
+      }
+    }
+    return lowest === Number.POSITIVE_INFINITY ? self.pass : lowest;
   }
 
   private wakeAll(nowMs: number): void {

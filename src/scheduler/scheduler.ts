@@ -168,6 +168,12 @@ export class Scheduler {
     this.wakeup.wake();
   }
 
+  /** The callee answered: counted toward the line's answer rate now. */
+  attemptAnswered(attemptId: string, route: { lineId: string; gatewayId: string }): void {
+    this.core.callAnswered(attemptId, route, this.options.clock());
+    this.noteHealthChanges();
+  }
+
   /** The worker wrote the call's originate to its switch at `atMs`. */
   attemptSent(attemptId: string, atMs: number): void {
     this.core.markSent(attemptId, atMs);

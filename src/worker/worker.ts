@@ -39,6 +39,8 @@ export interface WorkerOptions {
     gatewayId: string;
     switchId: string;
   }): void;
+  /** The callee answered (known at CHANNEL_ANSWER, long before the call ends). */
+  onAttemptAnswered?(attemptId: string, route: { lineId: string; gatewayId: string }): void;
   /** The originate of an attempt was written to its switch at `atMs`. */
   onAttemptSent?(attemptId: string, atMs: number): void;
   /** A switch link became usable or stopped being so (R3.9). */
@@ -239,7 +241,14 @@ export class Worker implements DialPort {
         break;
       case 'CHANNEL_ANSWER':
         call.tracker.channelSeen();
-        if (this.progress(call, 'answered')) this.armMaxDuration(call);
+        if (this.progress(call, 'answered')) {
+          this.armMaxDuration(call);
+          const { order } = call.tracker;
+          this.options.onAttemptAnswered?.(order.attemptId, {
+            lineId: order.line.id,
+            gatewayId: order.gateway.id,
+          });
+        }
         break;
       case 'CHANNEL_HANGUP_COMPLETE': {
         const facts = hangupFacts(event);

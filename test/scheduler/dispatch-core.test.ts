@@ -174,6 +174,44 @@ describe('dispatch core: fairness', () => {
     expect(late).toBeLessThanOrEqual(11);
   });
 
+  it('a busy pool elsewhere does not starve tenants sharing a saturated line', () => {
+    // Reproduction from the scheduler benchmark: A (weight 3) and B (weight 1) share a 10-CAPS
+    // line; C dials on its own 1,000-CAPS line. A and B must still split theirs 3 : 1.
+    const core = makeCore([line('shared', 10, 1000), line('own', 1000, 100_000)]);
+    core.setTenant({ id: 'A', weight: 3, maxCaps: null, maxConcurrent: null, maxDailyAttempts: null });
+    core.setTenant({ id: 'B', weight: 1, maxCaps: null, maxConcurrent: null, maxDailyAttempts: null });
+    core.setTenant({ id: 'C', weight: 1, maxCaps: null, maxConcurrent: null, maxDailyAttempts: null });
+    core.setCampaign(campaign('a', 'A', ['shared']), T0);
+    core.setCampaign(campaign('b', 'B', ['shared']), T0);
+    core.setCampaign(campaign('c', 'C', ['own']), T0);
+    for (const id of ['a', 'b', 'c']) fill(core, id, 20_000);
+    const d = run(core, T0, T0 + 10_000);
+    const count = (id: string) => d.filter((x) => x.campaignId === id).length;
+    expect(count('a') + count('b')).toBe(100);
+    expect(count('b')).toBeGreaterThanOrEqual(24);
+    expect(count('b')).toBeLessThanOrEqual(26);
+    expect(count('c')).toBeGreaterThan(9_000);
+  });
+
+  it('counts an answer when it happens, not when the call ends (healthy lines are not ejected at start-up)', () => {
+    const core = makeCore([line('l1', 1000, 100_000)]);
+    core.setCampaign(campaign('c', 'A', ['l1']), T0);
+    fill(core, 'c', 200);
+    const d = run(core, T0, T0 + 200, 1_000_000); // calls stay up
+    // Half answer early (and stay up for long); the other half fail fast.
+    d.forEach((x, i) => {
+      if (i % 2 === 0) core.callAnswered(x.attemptId, { lineId: 'l1', gatewayId: 'gw' }, T0 + 300);
+      else core.callEnded(x.attemptId, 'busy', { lineId: 'l1', gatewayId: 'gw' }, T0 + 300);
+    });
+    expect(core.drainHealthChanges()).toEqual([]);
+    expect(core.lineHealth('l1', T0 + 400)?.stats.window).toMatchObject({ attempts: 200, answered: 100 });
+    // The answered calls' own ends later do not count them twice.
+    d.forEach((x, i) => {
+      if (i % 2 === 0) core.callEnded(x.attemptId, 'answered', { lineId: 'l1', gatewayId: 'gw' }, T0 + 500);
+    });
+    expect(core.lineHealth('l1', T0 + 600)?.stats.window).toMatchObject({ attempts: 200, answered: 100 });
+  });
+
   it('serves priority first within a campaign', () => {
     const core = makeCore([line('l1', 1000, 1000)]);
     core.setCampaign(campaign('c', 'A', ['l1']), T0);
