@@ -3,6 +3,7 @@
  * sessions-per-second, enforced where switch_core_session.c enforces them) and its heartbeat.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { type ApiCommandHost, runApiCommand } from './api-commands.js';
 import { executeApplication } from './applications.js';
 import { CallControl } from './call-control.js';
 import type { Carrier } from './carrier.js';
@@ -14,14 +15,6 @@ import type { GroundTruthLog } from './ground-truth.js';
 import { heartbeatEvents, type SwitchCounters } from './heartbeat.js';
 import { ORIGINATE_USAGE, parseOriginate } from './originate.js';
 import type { SeededRandom } from './random.js';
-import {
-  showCallsJson,
-  showChannelsJson,
-  sofiaGatewayText,
-  sofiaStatusText,
-  statusText,
-  VERSION_TEXT,
-} from './reports.js';
 import { Session, type SessionHost } from './session.js';
 import { moduleUnloadEvents, SHUTDOWN_CLOSE_DELAY_MS, SHUTDOWN_NOTICE, shutdownEvent } from './shutdown.js';
 import { SwitchLimits } from './switch-limits.js';
@@ -65,6 +58,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
   private shuttingDown = false;
   /** Events dropped because a listener did not read (FreeSWITCH's lost_events). */
   lostEvents = 0;
+  private readonly apiHost: ApiCommandHost;
   private readonly callControl = new CallControl({
     origin: (calledFrom) => this.origin(calledFrom),
     emitEvent: (event) => this.emit(event),
@@ -86,6 +80,22 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     this.coreUuid = ctx.random.uuid();
     for (const gateway of ctx.carriers.keys())
       this.gatewayStats.set(gateway, { callsOut: 0, failedCallsOut: 0 });
+    // What the api command table (api-commands.ts) may see and do on this switch.
+    this.apiHost = {
+      name: this.name,
+      channels: this.channels,
+      limits: this.limits,
+      gatewayStats: this.gatewayStats,
+      callControl: this.callControl,
+      startedMs: () => this.startedMs,
+      counters: () => this.counters(),
+      originate: (args) => this.originate(args, undefined) ?? Promise.resolve(ORIGINATE_USAGE),
+      killChannel: (uuid, cause) => this.killChannel(uuid, cause),
+      // The reply goes out first; the shutdown runs on the next turn, as on FreeSWITCH's core thread.
+      shutdown: () => {
+        setImmediate(() => this.shutdown());
+      },
+    };
   }
 
   async listen(): Promise<void> {
@@ -207,46 +217,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
   }
 
   api(command: string, args: string): string | Promise<string> {
-    switch (command) {
-      case 'originate':
-        return this.originate(args, undefined) ?? Promise.resolve(ORIGINATE_USAGE);
-      case 'status':
-        return statusText(this.counters());
-      case 'version':
-        return VERSION_TEXT;
-      case 'show':
-        return this.show(args);
-      case 'uuid_exists':
-        return this.channels.has(args.trim()) ? 'true' : 'false';
-      case 'uuid_kill': {
-        const [uuid = '', cause = 'NORMAL_CLEARING'] = args.trim().split(/\s+/);
-        return this.killChannel(uuid, cause) ? '+OK\n' : '-ERR No such channel!\n';
-      }
-      case 'uuid_broadcast':
-        return this.callControl.broadcast(args);
-      case 'uuid_transfer':
-        return this.callControl.transfer(args);
-      case 'uuid_bridge':
-        return this.callControl.bridge(args);
-      case 'uuid_getvar': {
-        const [uuid = '', name = ''] = args.trim().split(/\s+/);
-        const channel = this.channels.get(uuid);
-        if (!channel) return '-ERR No such channel!\n';
-        return channel.variable(name) ?? (name === 'uuid' ? uuid : '_undef_');
-      }
-      case 'hupall': {
-        const cause = args.trim().split(/\s+/)[0] || 'MANAGER_REQUEST';
-        for (const channel of [...this.channels.values()])
-          channel.kill(isKnownCause(cause) ? cause : 'MANAGER_REQUEST');
-        return `+OK hangup all channels with cause ${cause}\n`;
-      }
-      case 'sofia':
-        return this.sofia(args.trim().split(/\s+/));
-      case 'fsctl':
-        return this.fsctl(args.trim().split(/\s+/));
-      default:
-        return `-ERR ${command} Command not found!\n`;
-    }
+    return runApiCommand(command, args, this.apiHost);
   }
 
   bgapi(command: string, args: string, jobUuid: string): void {
@@ -460,55 +431,5 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     this.server = undefined;
     this.shuttingDown = false;
     server?.close();
-  }
-
-  private show(args: string): string {
-    const words = args.trim().split(/\s+/);
-    const what = words[0];
-    if (what !== 'calls' && what !== 'channels') return '-USAGE: show <type>\n';
-    if (words[1] === 'count') return `\n${this.channels.size} total.\n`;
-    const rows = [...this.channels.values()].map((channel) => ({
-      uuid: channel.uuid,
-      createdMs: channel.createdMs,
-      destination: channel.params.destination,
-      callerIdNumber: channel.values.get('cid') ?? '',
-      answered: channel.phase === 'answered',
-      hostname: this.name,
-    }));
-    if (words[1] === 'as' && words[2] === 'json') {
-      return what === 'calls' ? showCallsJson(rows) : showChannelsJson(rows);
-    }
-    const lines = rows.map((r) => `${r.uuid},outbound,${r.createdMs},sofia/external/${r.destination}`);
-    return `uuid,direction,created_epoch,name\n${lines.join('\n')}${lines.length ? '\n' : ''}\n${rows.length} total.\n`;
-  }
-
-  private sofia(argv: string[]): string {
-    if (argv[0] !== 'status') return '-ERR Unknown command!\n';
-    if (argv[1] === undefined) return sofiaStatusText([...this.gatewayStats.keys()]);
-    if (argv[1] === 'gateway' && argv[2] !== undefined) {
-      const stats = this.gatewayStats.get(argv[2]);
-      if (!stats) return 'Invalid Gateway!\n';
-      return sofiaGatewayText(argv[2], {
-        uptimeSec: Math.floor((Date.now() - this.startedMs) / 1000),
-        ...stats,
-      });
-    }
-    return 'Invalid Profile!\n';
-  }
-
-  private fsctl(argv: string[]): string {
-    const value = argv[1] === undefined ? undefined : Number.parseInt(argv[1], 10);
-    if (argv[0] === 'max_sessions') {
-      return `+OK max sessions: ${this.limits.setMaxSessions(value)}\n`;
-    }
-    if (argv[0] === 'sps') {
-      return `+OK sessions per second: ${this.limits.setSessionsPerSecond(value)}\n`;
-    }
-    if (argv[0] === 'shutdown') {
-      // The reply goes out first; the shutdown runs on the next turn, as on FreeSWITCH's core thread.
-      setImmediate(() => this.shutdown());
-      return '+OK\n';
-    }
-    return '-ERR INVALID COMMAND\n';
   }
 }
