@@ -62,6 +62,7 @@ export interface RunResult {
 
 type SimEvent =
   | { kind: 'end'; atMs: number; attemptId: string; lineIndex: number; switchIndex: number; outcome: Outcome }
+  | { kind: 'answer'; atMs: number; attemptId: string; lineIndex: number }
   | { kind: 'heartbeat'; atMs: number; switchIndex: number }
   | { kind: 'sweep'; atMs: number }
   | { kind: 'disturb'; atMs: number; apply: () => void };
@@ -268,6 +269,12 @@ class CoreRun {
         this.inFlightBySwitch[event.switchIndex]!--;
         return;
       }
+      case 'answer': {
+        const line = this.world.lines[event.lineIndex]!;
+        const route = { lineId: line.id, gatewayId: this.world.gateways[line.gatewayIndex]!.id };
+        this.core.callAnswered(event.attemptId, route, event.atMs);
+        return;
+      }
       case 'heartbeat':
         this.heartbeat(event.switchIndex, event.atMs);
         this.events.push({ ...event, atMs: event.atMs + HEARTBEAT_MS });
@@ -324,6 +331,9 @@ class CoreRun {
       answered: call.outcome === 'answered',
     });
     this.events.push({ kind: 'end', atMs: endMs, attemptId, lineIndex, switchIndex, outcome: call.outcome });
+    if (call.answerAfterMs !== undefined) {
+      this.events.push({ kind: 'answer', atMs: nowMs + call.answerAfterMs, attemptId, lineIndex });
+    }
     this.inFlightBySwitch[switchIndex]!++;
     if (this.reportedOverloaded[switchIndex]) this.result.overloadDispatches++;
     if (isFailing) this.result.failingLineDispatches++;

@@ -134,6 +134,8 @@ export function meanCallSeconds(answerRate: number): number {
 export interface CallResult {
   outcome: Outcome;
   durationMs: number;
+  /** For answered calls: when the callee picked up (the worker reports it then, at CHANNEL_ANSWER). */
+  answerAfterMs?: number;
 }
 
 /**
@@ -164,7 +166,7 @@ export function placeCall(
 function answered(random: () => number): CallResult {
   const ring = uniform(random, RING_S[0], RING_S[1]);
   const talk = uniform(random, TALK_S[0], TALK_S[1]);
-  return { outcome: 'answered', durationMs: (ring + talk) * SECOND_MS };
+  return { outcome: 'answered', durationMs: (ring + talk) * SECOND_MS, answerAfterMs: ring * SECOND_MS };
 }
 
 // ---- the world ----------------------------------------------------------------------------------

@@ -36,11 +36,10 @@ import {
 import type { BenchFigures } from './run.js';
 
 /**
- * The default policy judges a line with no baseline yet as dead below 5 % answered; at start-up
- * that fires on healthy lines (see docs/benchmarks.md, "health bias"). Phases other than `health`
- * switch that one rule off — openly, here — so the other properties can be measured at all.
+ * Every phase runs the default health policy. (Before answers were counted when they happen, the
+ * dead-line rule ejected healthy lines at start-up and had to be switched off here.)
  */
-const NO_DEAD_LINE_FLOOR: HealthPolicy = { ...DEFAULT_HEALTH_POLICY, answerRateFloor: 0 };
+const HEALTH_POLICY: HealthPolicy = DEFAULT_HEALTH_POLICY;
 
 const LIGHT = { warmUpMs: 35_000, measureFromMs: 60_000, endMs: 150_000, load: 0.5 } as const;
 const SATURATED = { endMs: 300 } as const;
@@ -155,7 +154,7 @@ async function lightPhase(world: World, seed: number) {
     durationMs: LIGHT.endMs,
     demand,
     disturbances: null,
-    health: NO_DEAD_LINE_FLOOR,
+    health: HEALTH_POLICY,
   };
   const arf = await timed('light, answer-rate first', () =>
     runCore({ ...common, strategy: 'answer_rate_first' }),
@@ -206,7 +205,7 @@ async function saturatedPhase(world: World, seed: number) {
       durationMs: SATURATED.endMs,
       demand: { kind: 'backlog' },
       disturbances: null,
-      health: NO_DEAD_LINE_FLOOR,
+      health: HEALTH_POLICY,
       warmupMs: 0,
     }),
   );
@@ -236,7 +235,7 @@ async function longPhase(seed: number) {
     overloadUntilMs: LONG.overloadUntilMs,
   };
   const spec = { world, seed, durationMs: LONG.endMs, demand: { kind: 'backlog' as const }, disturbances };
-  const ours = await timed('long, reduced scale', () => runCore({ ...spec, health: NO_DEAD_LINE_FLOOR }));
+  const ours = await timed('long, reduced scale', () => runCore({ ...spec, health: HEALTH_POLICY }));
   const baseline = await timed('long, baseline', () => runBaseline({ ...spec, selection: 'round_robin' }));
   // Lines that were not healthy at some point up to the end of the steady window are not "saturated limits".
   const unhealthy = new Set(
