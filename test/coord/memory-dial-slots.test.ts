@@ -59,7 +59,10 @@ describe('dial slots', () => {
     expect(slots.acquire('a', [line(1, null)], 0, 1e9).granted).toBe(true);
     slots.markSent('a', 40); // written 40 ms after the decision
     // The pace alone would allow the next at 1000; the switch saw the first at 40.
-    expect(slots.acquire('b', [line(1, null)], 1000, 1e9)).toMatchObject({ granted: false, denial: { retryAtMs: 1040 } });
+    expect(slots.acquire('b', [line(1, null)], 1000, 1e9)).toMatchObject({
+      granted: false,
+      denial: { retryAtMs: 1040 },
+    });
     expect(slots.acquire('b', [line(1, null)], 1040, 1e9).granted).toBe(true);
   });
 
