@@ -25,9 +25,17 @@ interface DueRow {
 
 /** The hot path: reading queue heads, claiming tasks, and group-committing call progress. */
 export class SqliteDispatch implements DispatchRepository {
+  // Statements and transactions are prepared once: preparing them per group commit showed in the
+  // profile of the 1,000-CAPS benchmark.
   private readonly dueStatement;
+  private readonly nextDueStatement;
   private readonly claimTask;
   private readonly insertAttempt;
+  private readonly stageStatements;
+  private readonly endAttempt;
+  private readonly moveTask;
+  private readonly claimAll;
+  private readonly progressAll;
 
   constructor(private readonly db: SqliteDatabase) {
     this.dueStatement = db.prepare(
@@ -43,6 +51,43 @@ export class SqliteDispatch implements DispatchRepository {
       `INSERT INTO attempts (id, task_id, campaign_id, tenant_id, worker_id, switch_id, gateway_id, line_id, caller_id, status, created_at)
        VALUES (@id, @taskId, @campaignId, @tenantId, @workerId, @switchId, @gatewayId, @lineId, @callerId, 'created', @now)`,
     );
+    this.nextDueStatement = db.prepare(
+      `SELECT MIN(not_before) AS at FROM tasks WHERE campaign_id = ? AND status = 'queued' AND not_before > ?`,
+    );
+    // Each stage sets its own time once, and the status only moves forward.
+    this.stageStatements = {
+      originated: db.prepare(
+        `UPDATE attempts SET originated_at = COALESCE(originated_at, ?), status = CASE WHEN status = 'created' THEN 'originated' ELSE status END WHERE id = ?`,
+      ),
+      ringing: db.prepare(
+        `UPDATE attempts SET ringing_at = COALESCE(ringing_at, ?), status = CASE WHEN status IN ('created', 'originated') THEN 'ringing' ELSE status END WHERE id = ?`,
+      ),
+      answered: db.prepare(
+        `UPDATE attempts SET answered_at = COALESCE(answered_at, ?), status = CASE WHEN status <> 'ended' THEN 'answered' ELSE status END WHERE id = ?`,
+      ),
+    };
+    this.endAttempt = db.prepare(
+      `UPDATE attempts SET status = 'ended', ended_at = @endedAtMs, hangup_cause = @hangupCause, sip_code = @sipCode,
+         outcome = @outcome, may_have_reached = @mayHaveReached
+       WHERE id = @attemptId AND status <> 'ended'`,
+    );
+    this.moveTask = db.prepare(
+      `UPDATE tasks SET status = @status, not_before = COALESCE(@notBefore, not_before), outcome = COALESCE(@outcome, outcome),
+         attempt_count = attempt_count + @attemptDelta,
+         not_dialed_count = CASE WHEN @notDialed = 1 THEN not_dialed_count + 1 ELSE 0 END,
+         version = version + 1, updated_at = @now
+       WHERE id = @taskId AND status = 'dialing'`,
+    );
+    this.claimAll = db.transaction((claims: Claim[], nowMs: number) =>
+      claims.map((claim) => {
+        const won = this.claimTask.run(nowMs, claim.taskId, claim.expectedVersion).changes === 1;
+        if (won) this.insertAttempt.run({ ...claim.attempt, now: nowMs });
+        return won;
+      }),
+    );
+    this.progressAll = db.transaction((progress: AttemptProgress[]) => {
+      for (const p of progress) this.stageStatements[p.status].run(p.atMs, p.attemptId);
+    });
   }
 
   async dueTasks(campaignId: string, nowMs: number, limit: number): Promise<DueTask[]> {
@@ -61,57 +106,22 @@ export class SqliteDispatch implements DispatchRepository {
   }
 
   async nextDueAt(campaignId: string, afterMs: number): Promise<number | null> {
-    const row = this.db
-      .prepare(
-        `SELECT MIN(not_before) AS at FROM tasks WHERE campaign_id = ? AND status = 'queued' AND not_before > ?`,
-      )
-      .get(campaignId, afterMs) as { at: number | null };
+    const row = this.nextDueStatement.get(campaignId, afterMs) as { at: number | null };
     return row.at;
   }
 
   async claim(claims: Claim[], nowMs: number): Promise<boolean[]> {
-    return this.db.transaction(() =>
-      claims.map((claim) => {
-        const won = this.claimTask.run(nowMs, claim.taskId, claim.expectedVersion).changes === 1;
-        if (won) this.insertAttempt.run({ ...claim.attempt, now: nowMs });
-        return won;
-      }),
-    )();
+    return this.claimAll(claims, nowMs);
   }
 
   async recordProgress(progress: AttemptProgress[]): Promise<void> {
     if (progress.length === 0) return;
-    // Each stage sets its own time once, and the status only moves forward.
-    const statements = {
-      originated: this.db.prepare(
-        `UPDATE attempts SET originated_at = COALESCE(originated_at, ?), status = CASE WHEN status = 'created' THEN 'originated' ELSE status END WHERE id = ?`,
-      ),
-      ringing: this.db.prepare(
-        `UPDATE attempts SET ringing_at = COALESCE(ringing_at, ?), status = CASE WHEN status IN ('created', 'originated') THEN 'ringing' ELSE status END WHERE id = ?`,
-      ),
-      answered: this.db.prepare(
-        `UPDATE attempts SET answered_at = COALESCE(answered_at, ?), status = CASE WHEN status <> 'ended' THEN 'answered' ELSE status END WHERE id = ?`,
-      ),
-    };
-    this.db.transaction(() => {
-      for (const p of progress) statements[p.status].run(p.atMs, p.attemptId);
-    })();
+    this.progressAll(progress);
   }
 
   async finish(endings: AttemptEnding[], nowMs: number): Promise<void> {
     if (endings.length === 0) return;
-    const endAttempt = this.db.prepare(
-      `UPDATE attempts SET status = 'ended', ended_at = @endedAtMs, hangup_cause = @hangupCause, sip_code = @sipCode,
-         outcome = @outcome, may_have_reached = @mayHaveReached
-       WHERE id = @attemptId AND status <> 'ended'`,
-    );
-    const moveTask = this.db.prepare(
-      `UPDATE tasks SET status = @status, not_before = COALESCE(@notBefore, not_before), outcome = COALESCE(@outcome, outcome),
-         attempt_count = attempt_count + @attemptDelta,
-         not_dialed_count = CASE WHEN @notDialed = 1 THEN not_dialed_count + 1 ELSE 0 END,
-         version = version + 1, updated_at = @now
-       WHERE id = @taskId AND status = 'dialing'`,
-    );
+    const { endAttempt, moveTask } = this;
     this.db.transaction(() => {
       for (const end of endings) {
         const ended = endAttempt.run({
