@@ -150,8 +150,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
    * (a pool's line at its pace refuses every campaign on the pool alike, so later campaigns skip
    * it without building levels or acquiring) and each line's admission and answer score.
    */
-  private round = {
-    atMs: Number.NaN,
+  private readonly round = {
     refused: new Map<string, LimitDenial>(),
     lines: new Map<
       string,
@@ -320,7 +319,6 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
    */
   decide(nowMs: number, budget: number): { dispatches: Dispatch<T>[]; expired: T[]; denied: LimitDenial[] } {
     this.runTimers(nowMs);
-    this.round.atMs = nowMs;
     this.round.refused.clear();
     this.round.lines.clear();
     const dispatches: Dispatch<T>[] = [];

@@ -37,10 +37,6 @@ export interface PaceRule {
   toleranceMs: number;
 }
 
-export function emissionIntervalMs(capsPerSecond: number, guardMs: number): number {
-  return (1000 + guardMs) / capsPerSecond;
-}
-
 /** Calls allowed in one window: a fractional rate (slow start) still allows one, paced by GCRA. */
 function windowCapacity(capsPerSecond: number): number {
   return Math.max(1, Math.floor(capsPerSecond));
