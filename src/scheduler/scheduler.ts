@@ -73,7 +73,7 @@ export class Scheduler {
   private switchNames = new Map<string, string>();
   private readonly refills = new Map<string, Refill>();
   /** Tasks whose last attempt was `not_dialed`, with the route it failed on (until re-read). */
-  private readonly failedRoutes = new Map<string, { switchId: string; lineId: string }>();
+  private readonly failedRoutes = new Map<string, { switchId: string; lineId: string; atMs: number }>();
   private readonly wakeup = new Wakeup();
   private reloadCampaigns = true;
   private reloadResources = true;
@@ -161,8 +161,9 @@ export class Scheduler {
     switchId: string;
   }): void {
     const now = this.options.clock();
-    if (end.outcome === 'not_dialed')
-      this.failedRoutes.set(end.taskId, { switchId: end.switchId, lineId: end.lineId });
+    if (end.outcome === 'not_dialed') {
+      this.failedRoutes.set(end.taskId, { switchId: end.switchId, lineId: end.lineId, atMs: now });
+    }
     this.core.callEnded(end.attemptId, end.outcome, { lineId: end.lineId, gatewayId: end.gatewayId }, now);
     this.noteHealthChanges();
     this.wakeup.wake();
@@ -354,7 +355,11 @@ export class Scheduler {
         if (this.core.isQueued(campaignId, task.id)) continue;
         const failed = this.failedRoutes.get(task.id);
         if (failed) this.failedRoutes.delete(task.id);
-        this.core.enqueue(campaignId, failed ? { ...task, avoid: failed } : task, nowMs);
+        this.core.enqueue(
+          campaignId,
+          failed ? { ...task, avoid: { switchId: failed.switchId, lineId: failed.lineId } } : task,
+          nowMs,
+        );
       }
       const exhausted = due.length < held + this.refillBatch;
       const nextDueAtMs = exhausted ? await dispatch.nextDueAt(campaignId, nowMs) : null;
@@ -469,6 +474,9 @@ export class Scheduler {
     if (lost.length > 0)
       this.options.logger.warn({ attempts: lost }, 'call leases expired without a hang-up');
     this.core.tickHealth(nowMs);
+    // A task cancelled after a not_dialed is never read again: its fail-over hint must not stay.
+    for (const [taskId, failed] of this.failedRoutes)
+      if (nowMs - failed.atMs > 60_000) this.failedRoutes.delete(taskId);
     this.noteHealthChanges();
     const expired = await this.options.store.dispatch.expireDue(nowMs);
     if (expired > 0) this.options.logger.info({ expired }, 'tasks expired');
