@@ -3,6 +3,7 @@ import type { Outcome } from '../domain/outcome.js';
 import type { Campaign, CampaignStatus, Gateway, Line, Switch, Tenant } from '../domain/resources.js';
 import type { NextStep } from '../domain/retry-policy.js';
 import type { Task, TaskStatus } from '../domain/task.js';
+import type { CallRecordRepository } from './call-record-contract.js';
 import type {
   ApiKeyRepository,
   AuditRepository,
@@ -40,6 +41,8 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly serviceTokens: ServiceTokenRepository;
   readonly taskExport: TaskExportRepository;
+  /** Call records the switches posted (mod_json_cdr), read by recovery (call-record-contract.ts). */
+  readonly callRecords: CallRecordRepository;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,18 @@ export class ConflictError extends Error {
     super(message, options);
     this.code = code;
   }
+}
+
+/** Proof of leadership: a dispatch is accepted only under the newest token of its scope. */
+export interface FenceToken {
+  scope: string;
+  token: number;
+}
+
+/** A claim made under a fence token older than one the store has already seen for its scope. */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+  readonly code = 'fenced';
 }
 
 export interface Page<T> {
@@ -253,6 +268,11 @@ export interface OpenAttempt extends Attempt {
   taskAttemptCount: number;
   taskNotDialedCount: number;
   taskExpiresAt: number | null;
+  /**
+   * When its worker was cleared to write the originate (the write-ahead of `markSending`); null:
+   * it was never written to any switch, so a taken-over attempt can end `not_dialed`.
+   */
+  sendingAt: number | null;
 }
 
 export interface DispatchRepository {
@@ -263,14 +283,35 @@ export interface DispatchRepository {
   /**
    * Takes tasks for dialing in one transaction: each task moves queued → dialing only if its
    * version still matches, and then its attempt row is written. Returns, per claim, whether it won.
+   * With a `fence`, the same transaction first checks it against the newest token stored for its
+   * scope: an older one refuses the whole claim with FencedError and writes nothing; an equal or
+   * newer one is accepted and becomes the stored token.
    */
-  claim(claims: Claim[], nowMs: number): Promise<boolean[]>;
+  claim(claims: Claim[], nowMs: number, fence?: FenceToken): Promise<boolean[]>;
+  /** The newest fence token stored for `scope` (0 when none): seeds a leader's token after a loss. */
+  currentFence(scope: string): Promise<number>;
   /** Stage times, written in one batch (group commit); a stage never moves an attempt backwards. */
   recordProgress(progress: AttemptProgress[]): Promise<void>;
   /** Ends attempts and moves their tasks on, in one transaction. */
   finish(endings: AttemptEnding[], nowMs: number): Promise<void>;
   /** Open attempts of a worker (all workers when omitted), for recovery after a restart. */
   openAttempts(workerId?: string): Promise<OpenAttempt[]>;
+  /**
+   * Moves the open attempts of `fromWorkerId` to `toWorkerId` (a live worker adopting a gone one's
+   * calls) and returns them as they are now. Atomic: of two workers taking over the same calls at
+   * once, each attempt goes to one of them.
+   */
+  takeOver(fromWorkerId: string, toWorkerId: string): Promise<OpenAttempt[]>;
+  /** The workers that have open attempts, with how many each. */
+  openAttemptWorkers(): Promise<Map<string, number>>;
+  /**
+   * A worker's write-ahead before it writes originates to their switches (R3.6): sets
+   * `sendingAt` on each attempt that is still open and still this worker's, in one write, and
+   * says which; one taken over meanwhile (its worker seemed gone) must not be sent.
+   */
+  markSending(attemptIds: readonly string[], workerId: string, nowMs: number): Promise<boolean[]>;
+  /** Every open attempt's id with the worker following it (the scheduler's reconciliation). */
+  openAttemptIds(): Promise<Map<string, string>>;
   /** Queued tasks past their expiry become expired; returns how many. */
   expireDue(nowMs: number): Promise<number>;
   /** Attempts created since `sinceMs`, per tenant (to seed the daily-attempt guard at start). */

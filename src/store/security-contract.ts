@@ -138,6 +138,8 @@ export type ErasureScope =
 export interface ErasureReport {
   tasks: number;
   attempts: number;
+  /** Call records (CDRs the switches posted) of the erased attempts. */
+  callRecords: number;
   /** Campaigns cancelled (tenant erasure): their queues are gone. */
   campaignsCancelled: number;
   suppressed: number;

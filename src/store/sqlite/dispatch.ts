@@ -1,11 +1,13 @@
 import { assertTaskTransition } from '../../domain/task.js';
-import type {
-  AttemptEnding,
-  AttemptProgress,
-  Claim,
-  DispatchRepository,
-  DueTask,
-  OpenAttempt,
+import {
+  type AttemptEnding,
+  type AttemptProgress,
+  type Claim,
+  type DispatchRepository,
+  type DueTask,
+  FencedError,
+  type FenceToken,
+  type OpenAttempt,
 } from '../contract.js';
 import type { SqliteDatabase } from './database.js';
 import { type AttemptRow, toAttempt } from './rows.js';
@@ -36,6 +38,8 @@ export class SqliteDispatch implements DispatchRepository {
   private readonly moveTask;
   private readonly claimAll;
   private readonly progressAll;
+  private readonly advanceFence;
+  private readonly readFence;
 
   constructor(private readonly db: SqliteDatabase) {
     this.dueStatement = db.prepare(
@@ -78,13 +82,23 @@ export class SqliteDispatch implements DispatchRepository {
          version = version + 1, updated_at = @now
        WHERE id = @taskId AND status = 'dialing'`,
     );
-    this.claimAll = db.transaction((claims: Claim[], nowMs: number) =>
-      claims.map((claim) => {
+    // Stores the token unless a newer one is there; no row back means this token is stale.
+    this.advanceFence = db.prepare(
+      `INSERT INTO fences (scope, token) VALUES (?, ?)
+       ON CONFLICT (scope) DO UPDATE SET token = excluded.token WHERE fences.token <= excluded.token
+       RETURNING token`,
+    );
+    this.readFence = db.prepare('SELECT token FROM fences WHERE scope = ?');
+    this.claimAll = db.transaction((claims: Claim[], nowMs: number, fence: FenceToken | undefined) => {
+      if (fence && this.advanceFence.get(fence.scope, fence.token) === undefined) {
+        throw new FencedError(`claim refused: fence token ${fence.token} of ${fence.scope} is stale`);
+      }
+      return claims.map((claim) => {
         const won = this.claimTask.run(nowMs, claim.taskId, claim.expectedVersion).changes === 1;
         if (won) this.insertAttempt.run({ ...claim.attempt, now: nowMs });
         return won;
-      }),
-    );
+      });
+    });
     this.progressAll = db.transaction((progress: AttemptProgress[]) => {
       for (const p of progress) this.stageStatements[p.status].run(p.atMs, p.attemptId);
     });
@@ -110,8 +124,14 @@ export class SqliteDispatch implements DispatchRepository {
     return row.at;
   }
 
-  async claim(claims: Claim[], nowMs: number): Promise<boolean[]> {
-    return this.claimAll(claims, nowMs);
+  async claim(claims: Claim[], nowMs: number, fence?: FenceToken): Promise<boolean[]> {
+    // IMMEDIATE: the fence is read and advanced under the write lock, never from a stale snapshot.
+    return this.claimAll.immediate(claims, nowMs, fence);
+  }
+
+  async currentFence(scope: string): Promise<number> {
+    const row = this.readFence.get(scope) as { token: number } | undefined;
+    return row?.token ?? 0;
   }
 
   async recordProgress(progress: AttemptProgress[]): Promise<void> {
@@ -168,7 +188,39 @@ export class SqliteDispatch implements DispatchRepository {
       taskAttemptCount: row.task_attempt_count,
       taskNotDialedCount: row.task_not_dialed_count,
       taskExpiresAt: row.task_expires_at,
+      sendingAt: row.sending_at,
     }));
+  }
+
+  async markSending(attemptIds: readonly string[], workerId: string, nowMs: number): Promise<boolean[]> {
+    if (attemptIds.length === 0) return [];
+    const mark = this.db.prepare(
+      `UPDATE attempts SET sending_at = ? WHERE id = ? AND worker_id = ? AND status <> 'ended'`,
+    );
+    return this.db.transaction(() => attemptIds.map((id) => mark.run(nowMs, id, workerId).changes === 1))();
+  }
+
+  async takeOver(fromWorkerId: string, toWorkerId: string): Promise<OpenAttempt[]> {
+    if (fromWorkerId !== toWorkerId) {
+      this.db
+        .prepare(`UPDATE attempts SET worker_id = ? WHERE worker_id = ? AND status <> 'ended'`)
+        .run(toWorkerId, fromWorkerId);
+    }
+    return this.openAttempts(toWorkerId);
+  }
+
+  async openAttemptWorkers(): Promise<Map<string, number>> {
+    const rows = this.db
+      .prepare(`SELECT worker_id, COUNT(*) AS n FROM attempts WHERE status <> 'ended' GROUP BY worker_id`)
+      .all() as Array<{ worker_id: string; n: number }>;
+    return new Map(rows.map((r) => [r.worker_id, r.n]));
+  }
+
+  async openAttemptIds(): Promise<Map<string, string>> {
+    const rows = this.db
+      .prepare(`SELECT id, worker_id FROM attempts WHERE status <> 'ended'`)
+      .all() as Array<{ id: string; worker_id: string }>;
+    return new Map(rows.map((r) => [r.id, r.worker_id]));
   }
 
   async attemptsSince(sinceMs: number): Promise<Map<string, number>> {

@@ -2,8 +2,8 @@ import { type ErasureReport, type ErasureRepository, type ErasureScope, NotFound
 import type { SqliteDatabase } from './database.js';
 
 /**
- * Erasure (GDPR-style) of the rows that hold numbers: tasks (sealed number, blind index, mask)
- * and their attempts. Deleted rows would otherwise survive as bytes in free pages and in the
+ * Erasure (GDPR-style) of the rows that hold numbers: tasks (sealed number, blind index, mask),
+ * their attempts and their attempts' call records. Deleted rows would otherwise survive as bytes in free pages and in the
  * WAL, so the delete runs with `secure_delete` (freed content is zeroed) and the WAL is then
  * checkpointed and truncated.
  */
@@ -38,6 +38,13 @@ export class SqliteErasure implements ErasureRepository {
                 .run(scope.tenantId, scope.numberIndex, options.nowMs).changes;
             }
           }
+          // A call record holds no number, but the times of a call by its attempt: it goes too.
+          const callRecords = this.db
+            .prepare(
+              `DELETE FROM call_records WHERE call_uuid IN
+                 (SELECT id FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE ${where.sql}))`,
+            )
+            .run(where.params).changes;
           const attempts = this.db
             .prepare(`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE ${where.sql})`)
             .run(where.params).changes;
@@ -51,7 +58,7 @@ export class SqliteErasure implements ErasureRepository {
                   )
                   .run(options.nowMs, scope.tenantId).changes
               : 0;
-          return { tasks, attempts, campaignsCancelled, suppressed };
+          return { tasks, attempts, callRecords, campaignsCancelled, suppressed };
         })
         .immediate();
     } finally {

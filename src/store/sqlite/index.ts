@@ -2,6 +2,7 @@ import type { Tenant } from '../../domain/resources.js';
 import type { Store, TenantRepository } from '../contract.js';
 import { SqliteApiKeys } from './api-keys.js';
 import { SqliteAuditLog } from './audit-log.js';
+import { SqliteCallRecords } from './call-records.js';
 import { SqliteCampaigns } from './campaigns.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
 import { SqliteDispatch } from './dispatch.js';
@@ -50,6 +51,7 @@ export function openSqliteStore(path: string): Store {
     sessions: new SqliteSessions(db),
     serviceTokens: new SqliteServiceTokens(db),
     taskExport: new SqliteTaskExport(db),
+    callRecords: new SqliteCallRecords(db),
     async close() {
       db.close();
     },

@@ -218,6 +218,7 @@ export interface AttemptRow {
   sip_code: number | null;
   outcome: string | null;
   may_have_reached: number | null;
+  sending_at: number | null;
 }
 
 export function toAttempt(row: AttemptRow): Attempt {
