@@ -11,7 +11,8 @@ interface Lease {
   keys: readonly string[];
   expiresAtMs: number;
   /** This call's entries in the pace logs of its levels, moved to the send time by markSent. */
-  grants: PaceGrant[];
+  grants: Array<{ state: PaceState; grant: PaceGrant }>;
+  sent: boolean;
 }
 
 /** Dial slots for one process (the embedded default). */
@@ -27,6 +28,13 @@ export class MemoryDialSlots implements DialSlots {
   constructor(
     private readonly capsGuardMs: number,
     private readonly capsToleranceMs = 0,
+    /**
+     * The latest a granted call can reach its switch after the grant (cluster: the age past which
+     * a worker refuses an order). Until `markSent` says when it really went, a grant counts in
+     * the pace log at that latest time, so a report that comes late (a worker paused, a slow bus)
+     * can never let the window hold more than its CAPS. 0: sent at once (one process).
+     */
+    private readonly unsentBoundMs = 0,
   ) {}
 
   private rule(capsPerSecond: number): PaceRule {
@@ -46,12 +54,13 @@ export class MemoryDialSlots implements DialSlots {
         return { granted: false, denial: { key: level.key, reason: 'concurrency', retryAtMs: null } };
       }
     }
-    const grants: PaceGrant[] = [];
+    const grants: Lease['grants'] = [];
     for (const level of levels) {
       if (level.capsPerSecond !== null) {
         const { state, grant } = paceGrant(this.pace.get(level.key), this.rule(level.capsPerSecond), nowMs);
         this.pace.set(level.key, state);
-        grants.push(grant);
+        if (this.unsentBoundMs > 0) moveGrant(state, grant, nowMs + this.unsentBoundMs);
+        grants.push({ state, grant });
       }
     }
     this.hold(leaseId, levels, nowMs + ttlMs, grants);
@@ -66,15 +75,21 @@ export class MemoryDialSlots implements DialSlots {
     leaseId: string,
     levels: readonly SlotLevel[],
     expiresAtMs: number,
-    grants: PaceGrant[],
+    grants: Lease['grants'],
   ): void {
     const keys = levels.map((level) => level.key);
     for (const key of keys) this.concurrent.set(key, this.inFlight(key) + 1);
-    this.leases.set(leaseId, { keys, expiresAtMs, grants });
+    this.leases.set(leaseId, { keys, expiresAtMs, grants, sent: false });
   }
 
   markSent(leaseId: string, atMs: number): void {
-    for (const grant of this.leases.get(leaseId)?.grants ?? []) grant.atMs = Math.max(grant.atMs, atMs);
+    const lease = this.leases.get(leaseId);
+    if (!lease || lease.sent) return;
+    lease.sent = true;
+    for (const { state, grant } of lease.grants) {
+      // With a bound the grant sits at its latest possible time; otherwise at its decision time.
+      moveGrant(state, grant, this.unsentBoundMs > 0 ? atMs : Math.max(grant.atMs, atMs));
+    }
   }
 
   release(leaseId: string): boolean {
@@ -103,4 +118,19 @@ export class MemoryDialSlots implements DialSlots {
   paceAllowedAt(key: string, capsPerSecond: number, nowMs: number): number {
     return paceAllowedAt(this.pace.get(key), this.rule(capsPerSecond), nowMs);
   }
+}
+
+/**
+ * Moves a grant to `atMs`, keeping the log in time order (gcra.ts reads it as sorted: the window
+ * is full until the N-th newest entry leaves it). Usually a step or two from the end.
+ */
+function moveGrant(state: PaceState, grant: PaceGrant, atMs: number): void {
+  const { grants } = state;
+  const index = grants.lastIndexOf(grant);
+  if (index < state.head) return; // already out of the window
+  grants.splice(index, 1);
+  grant.atMs = atMs;
+  let at = grants.length;
+  while (at > state.head && grants[at - 1]!.atMs > atMs) at--;
+  grants.splice(at, 0, grant);
 }

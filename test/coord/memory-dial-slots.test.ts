@@ -66,6 +66,24 @@ describe('dial slots', () => {
     expect(slots.acquire('b', [line(1, null)], 1040, 1e9).granted).toBe(true);
   });
 
+  it('with an unsent bound, counts a grant not yet reported sent at its latest possible send time', () => {
+    const slots = new MemoryDialSlots(0, 1000, 500);
+    expect(slots.acquire('a', [line(2, null)], 0, 1e9).granted).toBe(true);
+    expect(slots.acquire('b', [line(2, null)], 500, 1e9).granted).toBe(true);
+    // 'a' is never reported (its worker paused): it may still reach the switch as late as 500.
+    slots.markSent('b', 510);
+    expect(slots.acquire('c', [line(2, null)], 1000, 1e9)).toMatchObject({
+      granted: false,
+      denial: { retryAtMs: 1500 },
+    });
+    // Reported at last, sent at 20: the window is counted from there.
+    slots.markSent('a', 20);
+    expect(slots.acquire('c', [line(2, null)], 1020, 1e9).granted).toBe(true);
+    // Reported twice: the first report stands.
+    slots.markSent('a', 900);
+    expect(slots.acquire('d', [line(2, null)], 1510, 1e9).granted).toBe(true);
+  });
+
   it('caps concurrency and frees it on release', () => {
     const slots = new MemoryDialSlots(0);
     expect(slots.acquire('a', [line(null, 2)], 0, 1000).granted).toBe(true);
