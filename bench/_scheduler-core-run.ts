@@ -34,6 +34,8 @@ export interface RunSpec {
   health?: HealthPolicy;
   /** Slow-start period; the core's default (30 s) when absent. */
   warmupMs?: number;
+  /** How late a grant may be and still keep its place in the pace schedule (gcra.ts); 0 when absent. */
+  capsToleranceMs?: number;
 }
 
 export interface HealthEvent {
@@ -111,7 +113,7 @@ class CoreRun {
     this.world = spec.world;
     let attempt = 0;
     // Guard 0 ms: the virtual clock has no jitter between us and the switch to absorb.
-    const slots = new MemoryDialSlots(0);
+    const slots = new MemoryDialSlots(0, spec.capsToleranceMs ?? 0);
     const acquire = slots.acquire.bind(slots);
     slots.acquire = (...args) => {
       this.result.acquireCalls++;

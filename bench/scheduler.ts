@@ -3,14 +3,18 @@
  * virtual clock, against a baseline that follows the seed literally. See docs/benchmarks.md for
  * the workload, the figures and what they mean. Progress goes to stderr.
  *
- * Four phases, each a fresh core on the same seed:
+ * Phases, each a fresh core on the same seed, all with the platform's default CAPS tolerance:
  * - light:     full scale, Poisson demand at 50 % of every limit: latency, answer-rate gain.
- * - saturated: full scale, every campaign backlogged: decisions/s and limits under saturation.
- * - long:      reduced scale (the full one cannot run for minutes, see the doc), backlogged, with
- *              a line failing and a switch overloaded: utilization, fairness, health, overload.
+ * - saturated: full scale, every campaign backlogged for 10 s: decisions/s and limits under
+ *              saturation (and the first 300 ms alone, the window of the first runs).
+ * - long:      full scale, backlogged for 420 s, with a line failing and a switch overloaded:
+ *              utilization, fairness, health, overload.
+ * - reduced:   the long phase at the reduced scale of the first runs, with a CAPS tolerance of
+ *              0 ms and of the default: what the tolerance does to a tenant's own CAPS.
  * - health:    the core's default health policy under light load: false ejections at start-up.
  */
 
+import { DEFAULT_CONFIG } from '../src/config/config.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../src/scheduler/line-health.js';
 import { runBaseline } from './_scheduler-baseline.js';
 import { type RunResult, runCore } from './_scheduler-core-run.js';
@@ -40,10 +44,17 @@ import type { BenchFigures } from './run.js';
  * dead-line rule ejected healthy lines at start-up and had to be switched off here.)
  */
 const HEALTH_POLICY: HealthPolicy = DEFAULT_HEALTH_POLICY;
+/**
+ * How late a grant may come and keep its place in the pace schedule (gcra.ts): the platform's
+ * default. On the virtual clock nothing wakes late, but a call that waits for another limit (a
+ * tenant's pace open, every line of its pool busy) is late all the same; with 0 ms that lateness
+ * is lost for good (docs/benchmarks.md, utilization).
+ */
+const CAPS_TOLERANCE_MS = DEFAULT_CONFIG.capsToleranceMs;
 
 const LIGHT = { warmUpMs: 35_000, measureFromMs: 60_000, endMs: 150_000, load: 0.5 } as const;
-const SATURATED = { endMs: 300 } as const;
-const LONG_SHAPE: WorldShape = { ...WORLD_SHAPE, linesPerGateway: 2, campaigns: 60 };
+const SATURATED = { endMs: 10_000, firstRunsEndMs: 300, runs: 3 } as const;
+const REDUCED_SHAPE: WorldShape = { ...WORLD_SHAPE, linesPerGateway: 2, campaigns: 60 };
 const LONG = {
   endMs: 420_000,
   steadyFromMs: 60_000,
@@ -89,14 +100,17 @@ export default async function schedulerBench(args: string[]): Promise<BenchFigur
   );
   const light = await lightPhase(world, seed);
   const saturated = await saturatedPhase(world, seed);
-  const long = await longPhase(seed);
+  const long = await longPhase(world, seed);
+  const reduced = await reducedPhase(seed);
   const health = await healthPhase(seed);
-  const ours = sumChecks([...light.checks, saturated.check, long.check]);
+  const ours = sumChecks([...light.checks, ...saturated.checks, long.check, ...reduced.checks]);
   const baseline = sumChecks([light.baselineCheck, long.baselineCheck]);
   return {
     seed,
     caps_guard_ms: 0,
+    caps_tolerance_ms: CAPS_TOLERANCE_MS,
     decisions_per_sec: saturated.decisionsPerSec,
+    decisions_per_sec_first_300ms: saturated.firstRunsDecisionsPerSec,
     decisions_per_sec_light: light.decisionsPerSec,
     decisions_per_sec_long: long.decisionsPerSec,
     dispatch_latency_p50_ms: light.latency.p50,
@@ -108,9 +122,13 @@ export default async function schedulerBench(args: string[]): Promise<BenchFigur
     utilization_p5: long.utilization.p5,
     utilization_median: long.utilization.median,
     utilization_worst: long.utilization.worst,
+    utilization_min_reduced: reduced.atDefault.utilization.min,
+    utilization_min_reduced_tolerance_0: reduced.atZero.utilization.min,
+    utilization_worst_reduced_tolerance_0: reduced.atZero.utilization.worst,
     jain_fairness: long.fairness.jain,
     fairness_min_ratio: long.fairness.minRatio,
     fairness_max_ratio: long.fairness.maxRatio,
+    jain_fairness_reduced_tolerance_0: reduced.atZero.fairness.jain,
     answer_rate_gain: round(light.answeredArf / light.answeredRoundRobin),
     answered_answer_rate_first: light.answeredArf,
     answered_round_robin: light.answeredRoundRobin,
@@ -138,6 +156,7 @@ export default async function schedulerBench(args: string[]): Promise<BenchFigur
       light: light.summary,
       saturated: saturated.summary,
       long: long.summary,
+      reduced: reduced.summary,
     },
   };
 }
@@ -155,6 +174,7 @@ async function lightPhase(world: World, seed: number) {
     demand,
     disturbances: null,
     health: HEALTH_POLICY,
+    capsToleranceMs: CAPS_TOLERANCE_MS,
   };
   const arf = await timed('light, answer-rate first', () =>
     runCore({ ...common, strategy: 'answer_rate_first' }),
@@ -198,35 +218,56 @@ async function lightPhase(world: World, seed: number) {
 
 async function saturatedPhase(world: World, seed: number) {
   // No slow start here: the figure is the steady cost of a decision, not the ramp.
-  const run = await timed('saturated, full scale', () =>
-    runCore({
-      world,
-      seed,
-      durationMs: SATURATED.endMs,
-      demand: { kind: 'backlog' },
-      disturbances: null,
-      health: HEALTH_POLICY,
-      warmupMs: 0,
-    }),
+  const spec = {
+    world,
+    seed,
+    demand: { kind: 'backlog' as const },
+    disturbances: null,
+    health: HEALTH_POLICY,
+    warmupMs: 0,
+    capsToleranceMs: CAPS_TOLERANCE_MS,
+  };
+  // The window of the first runs: the start (every campaign tries at once) and ~50 ms of decide
+  // time, where a young-generation GC of the bench's own allocations weighs a lot.
+  const first = await timed('saturated, full scale, first 300 ms', () =>
+    runCore({ ...spec, durationMs: SATURATED.firstRunsEndMs }),
   );
+  // The same deterministic run three times, the fastest kept: the work is identical, so a slower
+  // run is the machine (other processes, I/O wait, a GC of the earlier phases), never the core.
+  const runs = [];
+  for (let i = 1; i <= SATURATED.runs; i++) {
+    runs.push(
+      await timed(`saturated, full scale, 10 s (${i} of ${SATURATED.runs})`, () =>
+        runCore({ ...spec, durationMs: SATURATED.endMs }),
+      ),
+    );
+  }
+  const run = runs.reduce((best, r) => (r.decideWallMs < best.decideWallMs ? r : best));
   const check = checkLimits(world, run.log);
   return {
     decisionsPerSec: decisionsPerSecond(run),
-    check,
+    firstRunsDecisionsPerSec: decisionsPerSecond(first),
+    checks: [check, checkLimits(world, first.log)],
     summary: {
       virtual_ms: SATURATED.endMs,
       dispatched: run.log.size,
       decide_calls: run.decideCalls,
       decide_wall_ms: Math.round(run.decideWallMs),
-      acquires_per_dispatch: round(run.acquireCalls / run.log.size, 1),
+      decide_wall_ms_runs: runs.map((r) => Math.round(r.decideWallMs)),
+      acquires_per_dispatch: round(run.acquireCalls / run.log.size, 2),
       limits: check.worst,
+      first_300ms: {
+        dispatched: first.log.size,
+        decide_calls: first.decideCalls,
+        decide_wall_ms: Math.round(first.decideWallMs),
+        acquires_per_dispatch: round(first.acquireCalls / first.log.size, 2),
+      },
     },
   };
 }
 
-async function longPhase(seed: number) {
-  const world = buildWorld(seed, LONG_SHAPE);
-  const disturbances: Disturbances = {
+function disturbancesFor(world: World): Disturbances {
+  return {
     failingLine: chooseFailingLine(world),
     lineFailsAtMs: LONG.lineFailsAtMs,
     lineRecoversAtMs: LONG.lineRecoversAtMs,
@@ -234,24 +275,36 @@ async function longPhase(seed: number) {
     overloadFromMs: LONG.overloadFromMs,
     overloadUntilMs: LONG.overloadUntilMs,
   };
+}
+
+/** Lines that were not healthy at some point up to the end of the steady window are not "saturated limits". */
+function unhealthyLines(run: RunResult): Set<number> {
+  return new Set(run.healthEvents.filter((h) => h.atMs < LONG.steadyToMs).map((h) => h.lineIndex));
+}
+
+const STEADY = [LONG.steadyFromMs, LONG.steadyToMs] as const;
+
+async function longPhase(world: World, seed: number) {
+  const disturbances = disturbancesFor(world);
   const spec = { world, seed, durationMs: LONG.endMs, demand: { kind: 'backlog' as const }, disturbances };
-  const ours = await timed('long, reduced scale', () => runCore({ ...spec, health: HEALTH_POLICY }));
-  const baseline = await timed('long, baseline', () => runBaseline({ ...spec, selection: 'round_robin' }));
-  // Lines that were not healthy at some point up to the end of the steady window are not "saturated limits".
-  const unhealthy = new Set(
-    ours.healthEvents.filter((h) => h.atMs < LONG.steadyToMs).map((h) => h.lineIndex),
+  const ours = await timed('long, full scale', () =>
+    runCore({ ...spec, health: HEALTH_POLICY, capsToleranceMs: CAPS_TOLERANCE_MS }),
   );
-  const steady = [LONG.steadyFromMs, LONG.steadyToMs] as const;
+  const baseline = await timed('long, baseline', () => runBaseline({ ...spec, selection: 'round_robin' }));
+  const unhealthy = unhealthyLines(ours);
   const check = checkLimits(world, ours.log);
+  const utilizationOurs = utilization(world, ours.log, ...STEADY, unhealthy);
+  const baselineUtilization = utilization(world, baseline.log, ...STEADY, new Set());
+  const fairnessOurs = fairness(world, ours.log, ...STEADY);
   return {
     decisionsPerSec: decisionsPerSecond(ours),
     baselineDecisionsPerSec: Math.round(baseline.log.size / (baseline.tickWallMs / 1000)),
     check,
     baselineCheck: checkLimits(world, baseline.log),
-    utilization: utilization(world, ours.log, ...steady, unhealthy),
-    baselineUtilization: utilization(world, baseline.log, ...steady, new Set()),
-    fairness: fairness(world, ours.log, ...steady),
-    baselineFairness: fairness(world, baseline.log, ...steady),
+    utilization: utilizationOurs,
+    baselineUtilization,
+    fairness: fairnessOurs,
+    baselineFairness: fairness(world, baseline.log, ...STEADY),
     overloadDispatches: ours.overloadDispatches,
     baselineOverloadDispatches: baseline.overloadDispatches,
     failingLineDispatches: ours.failingLineDispatches,
@@ -265,20 +318,68 @@ async function longPhase(seed: number) {
       virtual_ms: LONG.endMs,
       dispatched: ours.log.size,
       baseline_dispatched: baseline.log.size,
-      dispatched_steady: dispatchedBetween(ours.log, ...steady),
-      baseline_dispatched_steady: dispatchedBetween(baseline.log, ...steady),
+      dispatched_steady: dispatchedBetween(ours.log, ...STEADY),
+      baseline_dispatched_steady: dispatchedBetween(baseline.log, ...STEADY),
       answered: ours.log.answered.filter(Boolean).length,
       baseline_answered: baseline.log.answered.filter(Boolean).length,
-      utilization_measured:
-        ours.log.size > 0 ? utilization(world, ours.log, ...steady, unhealthy).measured : 0,
-      baseline_utilization_worst: utilization(world, baseline.log, ...steady, new Set()).worst,
-      fairness_campaigns: fairness(world, ours.log, ...steady).campaigns,
-      acquires_per_dispatch: round(ours.acquireCalls / ours.log.size, 1),
+      utilization_measured: utilizationOurs.measured,
+      baseline_utilization_worst: baselineUtilization.worst,
+      fairness_campaigns: fairnessOurs.campaigns,
+      acquires_per_dispatch: round(ours.acquireCalls / ours.log.size, 2),
       health_changes: ours.healthEvents.length,
+      health_events: ours.healthEvents.map(
+        (h) => `line${h.lineIndex} ${(h.atMs / 1000).toFixed(1)} s ${h.from}→${h.to} (${h.reason})`,
+      ),
       stale_wakes: ours.staleWakes,
       expired_leases: ours.expiredLeases,
       limits: check.worst,
       baseline_limits: checkLimits(world, baseline.log).worst,
+    },
+  };
+}
+
+/** The long phase at the reduced scale of the first runs, at a CAPS tolerance of 0 ms and of the default. */
+async function reducedPhase(seed: number) {
+  const world = buildWorld(seed, REDUCED_SHAPE);
+  const spec = {
+    world,
+    seed,
+    durationMs: LONG.endMs,
+    demand: { kind: 'backlog' as const },
+    disturbances: disturbancesFor(world),
+    health: HEALTH_POLICY,
+  };
+  const measure = (run: RunResult) => ({
+    decisionsPerSec: decisionsPerSecond(run),
+    utilization: utilization(world, run.log, ...STEADY, unhealthyLines(run)),
+    fairness: fairness(world, run.log, ...STEADY),
+    check: checkLimits(world, run.log),
+    dispatched: run.log.size,
+  });
+  const atZero = measure(
+    await timed('reduced scale, tolerance 0 ms', () => runCore({ ...spec, capsToleranceMs: 0 })),
+  );
+  const atDefault = measure(
+    await timed(`reduced scale, tolerance ${CAPS_TOLERANCE_MS} ms`, () =>
+      runCore({ ...spec, capsToleranceMs: CAPS_TOLERANCE_MS }),
+    ),
+  );
+  const summary = (m: typeof atZero) => ({
+    decisions_per_sec: m.decisionsPerSec,
+    dispatched: m.dispatched,
+    utilization: m.utilization,
+    jain_fairness: m.fairness.jain,
+    fairness_min_ratio: m.fairness.minRatio,
+    limits: m.check.worst,
+  });
+  return {
+    atZero,
+    atDefault,
+    checks: [atZero.check, atDefault.check],
+    summary: {
+      shape: `${world.campaigns.length} campaigns, ${world.tenants.length} tenants, ${world.lines.length} lines, ${world.switches.length} switches`,
+      tolerance_0: summary(atZero),
+      [`tolerance_${CAPS_TOLERANCE_MS}`]: summary(atDefault),
     },
   };
 }
@@ -294,6 +395,7 @@ async function healthPhase(seed: number) {
       durationMs: HEALTH.endMs,
       demand: { kind: 'due', dueMs: due },
       disturbances: null,
+      capsToleranceMs: CAPS_TOLERANCE_MS,
     }),
   );
   const count = (to: string, reason?: string) =>

@@ -2,6 +2,7 @@ import type { DialSlots, SlotLevel } from '../coord/contract.js';
 import type { Outcome } from '../domain/outcome.js';
 import { isWithinSchedule, nextOpeningMs } from './calling-window.js';
 import { CampaignQueue, type QueuedTask } from './campaign-queue.js';
+import type { CampaignState, Lease, TenantState } from './core-state.js';
 import {
   type CoreCampaign,
   type CoreGateway,
@@ -13,19 +14,22 @@ import {
   type Hold,
   type LimitDenial,
   type OverloadPolicy,
-  type RouteProblem,
   type SwitchLoad,
 } from './core-types.js';
+import { LowestPass } from './fair-order.js';
 import { MinHeap } from './heap.js';
+import { LimitChecks, utcDayStart } from './limit-checks.js';
 import {
   DEFAULT_HEALTH_POLICY,
   type HealthChange,
   type HealthOverride,
   type HealthPolicy,
-  LineHealth,
+  type LineHealth,
 } from './line-health.js';
-import { OutcomeWindow } from './line-stats.js';
-import { orderRoutes, type RouteCandidate } from './route-selection.js';
+import { byPass, FAR_FUTURE, Parking } from './parking.js';
+import { closedGateOf, type Route } from './route-groups.js';
+import { orderRoutes } from './route-selection.js';
+import { Routing } from './routing.js';
 
 export interface DispatchCoreOptions {
   slots: DialSlots;
@@ -41,45 +45,8 @@ export interface DispatchCoreOptions {
   answerRatePrior?: { rate: number; weight: number };
 }
 
-interface TenantState<T extends QueuedTask> {
-  tenant: CoreTenant;
-  /** Attempts dispatched in the UTC day starting at `dayStartMs`. */
-  dailyAttempts: number;
-  dayStartMs: number;
-  pass: number;
-  /** Pass of the last campaign served: the reference when no campaign of the tenant competes. */
-  virtualTime: number;
-  ready: MinHeap<CampaignState<T>>;
-  inHeap: boolean;
-  campaigns: Set<CampaignState<T>>;
-}
-
-interface CampaignState<T extends QueuedTask = QueuedTask> {
-  campaign: CoreCampaign;
-  queue: CampaignQueue<T>;
-  pass: number;
-  cursor: number;
-  callerCursor: number;
-  /** In its tenant's ready heap, or parked (waiting on time or freed slots). */
-  ready: boolean;
-  parkGeneration: number;
-  hold: Hold | null;
-}
-
-interface Lease {
-  keys: string[];
-  campaignId: string;
-}
-
-const FAR_FUTURE = Number.MAX_SAFE_INTEGER;
-const DAY_MS = 86_400_000;
-
-function utcDayStart(nowMs: number): number {
-  return nowMs - (nowMs % DAY_MS);
-}
-
 /** A task whose last attempt failed on a switch or line tries the others first (fail-over). */
-function avoidingFailedRoute<R extends RouteCandidate>(routes: R[], avoid: QueuedTask['avoid']): R[] {
+function avoidingFailedRoute<R extends Route>(routes: R[], avoid: QueuedTask['avoid']): R[] {
   if (!avoid) return routes;
   const fresh = routes.filter((r) => r.switchId !== avoid.switchId && r.lineId !== avoid.lineId);
   const partly = routes.filter((r) => (r.switchId !== avoid.switchId) !== (r.lineId !== avoid.lineId));
@@ -87,26 +54,8 @@ function avoidingFailedRoute<R extends RouteCandidate>(routes: R[], avoid: Queue
   return [...fresh, ...partly, ...same];
 }
 
-/** Parked for lack of work rather than for lack of resources. */
-function isIdle<T extends QueuedTask>(state: CampaignState<T>): boolean {
-  if (state.ready) return false;
-  const hold = state.hold;
-  if (!hold) return true;
-  if (hold.kind === 'limits') return hold.denials.some((d) => d.reason === 'daily_attempts');
-  return hold.kind !== 'no_route';
-}
-
-function windowFor(windows: Map<string, OutcomeWindow>, id: string): OutcomeWindow {
-  let window = windows.get(id);
-  if (!window) {
-    window = new OutcomeWindow();
-    windows.set(id, window);
-  }
-  return window;
-}
-
-function byPass<S extends { pass: number }>(id: (s: S) => string): (a: S, b: S) => boolean {
-  return (a, b) => a.pass < b.pass || (a.pass === b.pass && id(a) < id(b));
+function ownLevel(key: string, caps: number | null, maxConcurrent: number | null): SlotLevel {
+  return { key, capsPerSecond: caps, maxConcurrent };
 }
 
 /**
@@ -115,13 +64,16 @@ function byPass<S extends { pass: number }>(id: (s: S) => string): (a: S, b: S) 
  *
  * - **Fair**: weighted fair queuing by stride — tenants by weight, then a tenant's campaigns by
  *   weight; each serve advances the served entity's pass by 1/weight and the lowest pass goes next.
- *   A campaign that waited (no due task, outside its window, all routes at their caps) re-enters
- *   no lower than its tenant's virtual time, so waiting earns no burst that would hold others up.
+ *   Only a return from idle moves a pass forward, to the lowest pass still competing.
  * - **Blocked campaigns cost nothing**: a campaign that cannot dial is parked until the moment that
- *   can change it — a pace window opening, a task falling due, its calling window opening — or
- *   until a slot it waits on is freed. Decisions never scan parked campaigns.
+ *   can change it — a task falling due, its calling window opening, its own pace — or waits in its
+ *   route group (the campaigns sharing its lines). A group that finds every route closed stays
+ *   closed until the earliest learned opening or a call ending on one of its keys, and then wakes
+ *   **one** waiter, the one fair queuing serves first; the next is woken only once that one has
+ *   been decided and the group may still have room. A tenant whose own CAPS or concurrency is
+ *   closed is passed over in every group until it opens.
  * - **Exact limits**: every level (campaign, tenant, line, gateway, switch, caller id) through
- *   `DialSlots`, all or nothing.
+ *   `DialSlots`, all or nothing; what the core remembers of closed limits only decides what to skip.
  * - **Healthy resources**: lines are admitted by their health state machine (probing lines run at
  *   a share of their CAPS), overloaded or unreachable switches are skipped, and a switch or line
  *   that (re)joins ramps up over the warm-up period.
@@ -131,49 +83,32 @@ function byPass<S extends { pass: number }>(id: (s: S) => string): (a: S, b: S) 
 export class DispatchCore<T extends QueuedTask = QueuedTask> {
   private readonly tenants = new Map<string, TenantState<T>>();
   private readonly campaigns = new Map<string, CampaignState<T>>();
-  private readonly readyTenants = new MinHeap<TenantState<T>>(byPass((t) => t.tenant.id));
-  private readonly timers = new MinHeap<{ atMs: number; campaignId: string; generation: number }>(
-    (a, b) => a.atMs < b.atMs,
-  );
-  private readonly waitingOnKey = new Map<string, Set<string>>();
   private readonly leases = new Map<string, Lease>();
-  private lines = new Map<string, CoreLine>();
-  private gateways = new Map<string, CoreGateway>();
-  private switches = new Map<string, CoreSwitch>();
-  private readonly switchUsable = new Map<string, boolean>();
-  private readonly switchLoads = new Map<string, SwitchLoad>();
-  private readonly joinedAt = new Map<string, number>();
-  private readonly health = new Map<string, LineHealth>();
-  private readonly lineStats = new Map<string, OutcomeWindow>();
-  /**
-   * What one `decide()` call has learned, valid only at its instant: shared keys that refused
-   * (a pool's line at its pace refuses every campaign on the pool alike, so later campaigns skip
-   * it without building levels or acquiring) and each line's admission and answer score.
-   */
-  private readonly round = {
-    refused: new Map<string, LimitDenial>(),
-    lines: new Map<
-      string,
-      { admission: ReturnType<LineHealth['admission']> | undefined; answerScore: number }
-    >(),
-  };
+  private readonly routing: Routing;
+  private readonly parking: Parking<T>;
+  private readonly limits: LimitChecks;
   /** Calls whose answer was already counted when it happened (not again when they end). */
   private readonly answerCounted = new Set<string>();
-  private readonly gatewayStats = new Map<string, OutcomeWindow>();
   private readonly explorationShare: number;
-  private readonly warmupMs: number;
-  private readonly overload: OverloadPolicy;
-  private readonly healthPolicy: HealthPolicy;
-  private readonly prior: { rate: number; weight: number };
+  /** Decision rounds (`decide` calls): what is learned of a ramping limit holds for one. */
+  private round = 0;
+  private readonly openRoutes: Route[] = [];
   /** Health changes since the last `drainHealthChanges()`, for logs, metrics and the API. */
   private healthChanges: Array<HealthChange & { lineId: string }> = [];
 
   constructor(private readonly options: DispatchCoreOptions) {
     this.explorationShare = options.explorationShare ?? 0.1;
-    this.warmupMs = options.warmupMs ?? 30_000;
-    this.overload = options.overload ?? DEFAULT_OVERLOAD_POLICY;
-    this.healthPolicy = options.health ?? DEFAULT_HEALTH_POLICY;
-    this.prior = options.answerRatePrior ?? { rate: 0.3, weight: 20 };
+    this.routing = new Routing({
+      warmupMs: options.warmupMs ?? 30_000,
+      overload: options.overload ?? DEFAULT_OVERLOAD_POLICY,
+      health: options.health ?? DEFAULT_HEALTH_POLICY,
+      prior: options.answerRatePrior ?? { rate: 0.3, weight: 20 },
+    });
+    this.limits = new LimitChecks(options.slots, this.routing);
+    const limits = this.limits;
+    this.parking = new Parking(this.campaigns, this.tenants, this.routing, (tenant, nowMs) =>
+      limits.refusal(tenant.level, nowMs),
+    );
   }
 
   // ---- the world, as the loop tells it ----------------------------------------------------------
@@ -182,34 +117,44 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     resources: { lines: CoreLine[]; gateways: CoreGateway[]; switches: CoreSwitch[] },
     nowMs: number,
   ): void {
-    this.lines = new Map(resources.lines.map((l) => [l.id, l]));
-    this.gateways = new Map(resources.gateways.map((g) => [g.id, g]));
-    this.switches = new Map(resources.switches.map((s) => [s.id, s]));
-    for (const line of resources.lines) {
-      if (!this.health.has(line.id)) {
-        this.health.set(line.id, new LineHealth(this.healthPolicy));
-        this.joinedAt.set(`line:${line.id}`, nowMs);
-      }
+    this.routing.setResources(resources, nowMs);
+    for (const tenant of this.tenants.values()) tenant.queues.clear();
+    for (const state of this.campaigns.values()) {
+      state.group = this.routing.groupFor(state.campaign.lineIds, state.campaign.tenantId);
+      if (state.waitingIn) state.waitingIn = null;
     }
-    this.wakeAll(nowMs);
+    this.parking.wakeAll(nowMs);
   }
 
   /** Adds or updates a tenant; its campaigns keep their queues. */
   setTenant(tenant: CoreTenant): void {
     const state = this.tenants.get(tenant.id);
-    if (state) state.tenant = tenant;
-    else {
-      this.tenants.set(tenant.id, {
-        tenant,
-        dailyAttempts: 0,
-        dayStartMs: 0,
-        pass: 0,
-        virtualTime: 0,
-        ready: new MinHeap<CampaignState<T>>(byPass((c) => c.campaign.id)),
-        inHeap: false,
-        campaigns: new Set(),
-      });
+    const level = ownLevel(`tenant:${tenant.id}`, tenant.maxCaps, tenant.maxConcurrent);
+    if (state) {
+      state.tenant = tenant;
+      state.level = level;
+      // Its limits may have changed: let its campaigns find out.
+      this.parking.unblockLater(state);
+      this.parking.releaseUnblocked(Number.NEGATIVE_INFINITY);
+      return;
     }
+    this.tenants.set(tenant.id, {
+      id: tenant.id,
+      tenant,
+      level,
+      dailyAttempts: 0,
+      dayStartMs: 0,
+      pass: 0,
+      virtualTime: 0,
+      ready: new MinHeap<CampaignState<T>>(byPass),
+      inHeap: false,
+      campaigns: new Set(),
+      competing: new LowestPass<CampaignState<T>>(),
+      blocked: false,
+      blockedUntilMs: Number.NEGATIVE_INFINITY,
+      blockGeneration: 0,
+      queues: new Map(),
+    });
   }
 
   /** Seeds a tenant's attempts so far today (from the store, at start). */
@@ -232,35 +177,57 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
       });
     }
     const existing = this.campaigns.get(campaign.id);
-    if (existing) {
-      existing.campaign = campaign;
-      this.wake(existing, nowMs);
+    if (existing && existing.campaign.tenantId !== campaign.tenantId) this.removeCampaign(campaign.id);
+    const level = ownLevel(`campaign:${campaign.id}`, campaign.caps, campaign.maxConcurrent);
+    const group = this.routing.groupFor(campaign.lineIds, campaign.tenantId);
+    const current = this.campaigns.get(campaign.id);
+    if (current) {
+      current.campaign = campaign;
+      current.level = level;
+      current.group = group;
+      this.parking.wake(current, nowMs, null);
       return;
     }
+    const tenant = this.tenants.get(campaign.tenantId)!;
     const state: CampaignState<T> = {
+      id: campaign.id,
       campaign,
+      tenant,
+      level,
       queue: new CampaignQueue<T>(),
       pass: 0,
       cursor: 0,
       callerCursor: 0,
       ready: false,
+      competing: false,
       parkGeneration: 0,
       hold: null,
+      group,
+      waitingIn: null,
+      wokenFrom: null,
     };
     this.campaigns.set(campaign.id, state);
-    this.tenants.get(campaign.tenantId)!.campaigns.add(state);
-    this.wake(state, nowMs);
+    tenant.campaigns.add(state);
+    this.parking.wake(state, nowMs, null);
   }
 
   removeCampaign(campaignId: string): void {
     const state = this.campaigns.get(campaignId);
     if (!state) return;
     this.campaigns.delete(campaignId);
-    const tenant = this.tenants.get(state.campaign.tenantId);
-    tenant?.campaigns.delete(state);
-    if (tenant && state.ready) tenant.ready.removeWhere((c) => c.campaign.id === campaignId);
+    const { tenant } = state;
+    tenant.campaigns.delete(state);
+    if (state.ready) tenant.ready.removeWhere((c) => c === state);
+    this.parking.leaveGroup(state);
+    this.parking.setCompeting(state, false);
     state.ready = false;
     state.parkGeneration++;
+    const from = state.wokenFrom;
+    state.wokenFrom = null;
+    if (from) {
+      from.pending--;
+      this.parking.mayWake(from);
+    }
   }
 
   hasCampaign(campaignId: string): boolean {
@@ -271,7 +238,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     const state = this.campaigns.get(campaignId);
     if (!state) return;
     state.queue.add(task, nowMs);
-    if (!state.ready && state.hold?.kind === 'no_due_tasks') this.wake(state, nowMs);
+    if (!state.ready && state.hold?.kind === 'no_due_tasks') this.parking.wake(state, nowMs, null);
   }
 
   queueLength(campaignId: string): number {
@@ -288,26 +255,18 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
   }
 
   setSwitchState(switchId: string, usable: boolean, nowMs: number): void {
-    const was = this.switchUsable.get(switchId) ?? false;
-    this.switchUsable.set(switchId, usable);
-    if (usable && !was) {
-      this.joinedAt.set(`switch:${switchId}`, nowMs);
-      this.wakeAll(nowMs);
-    }
+    if (this.routing.setSwitchState(switchId, usable, nowMs)) this.parking.reopenRoutes(nowMs);
   }
 
   setSwitchLoad(switchId: string, load: SwitchLoad, nowMs: number): void {
-    const wasOverloaded = this.isOverloaded(switchId, nowMs);
-    this.switchLoads.set(switchId, load);
-    if (wasOverloaded && !this.isOverloaded(switchId, nowMs)) this.wakeAll(nowMs);
+    if (this.routing.setSwitchLoad(switchId, load, nowMs)) this.parking.reopenRoutes(nowMs);
   }
 
   setLineOverride(lineId: string, override: HealthOverride, nowMs: number): HealthChange | null {
-    const health = this.health.get(lineId);
-    if (!health) return null;
-    const change = health.setOverride(override, nowMs);
+    const change = this.routing.setOverride(lineId, override, nowMs);
+    if (change === undefined) return null;
     if (change) this.noteHealthChange(lineId, change, nowMs);
-    this.wakeAll(nowMs);
+    else this.parking.reopenRoutes(nowMs);
     return change;
   }
 
@@ -315,24 +274,29 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
 
   /**
    * Up to `budget` dispatches at `nowMs`, fairly across tenants and campaigns. Tasks whose expiry
-   * passed are dropped from the queue and returned in `expired` for the loop to record.
+   * passed are dropped from the queue and returned in `expired` for the loop to record; `denied`
+   * holds each refusal by a limit met in this call (a route skipped because its limit is known to
+   * be closed is not asked again, so not counted again).
    */
   decide(nowMs: number, budget: number): { dispatches: Dispatch<T>[]; expired: T[]; denied: LimitDenial[] } {
-    this.runTimers(nowMs);
-    this.round.refused.clear();
-    this.round.lines.clear();
+    this.round++;
+    this.parking.runTimers(nowMs);
+    this.parking.wakeGroups(nowMs);
     const dispatches: Dispatch<T>[] = [];
     const expired: T[] = [];
     const denied: LimitDenial[] = [];
     while (dispatches.length < budget) {
-      const tenant = this.readyTenants.peek();
+      const tenant = this.parking.readyTenants.peek();
       if (!tenant) break;
       const campaign = tenant.ready.peek();
       if (!campaign) {
-        this.readyTenants.pop();
+        this.parking.readyTenants.pop();
         tenant.inHeap = false;
         continue;
       }
+      const from = campaign.wokenFrom;
+      campaign.wokenFrom = null;
+      if (from) from.pending--;
       const dispatch = this.tryDispatch(campaign, nowMs, expired, denied);
       tenant.ready.pop();
       if (dispatch) {
@@ -340,31 +304,77 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         tenant.virtualTime = Math.max(tenant.virtualTime, campaign.pass);
         campaign.pass += 1 / Math.max(campaign.campaign.weight, 1e-9);
         tenant.ready.push(campaign);
-        this.readyTenants.pop();
+        this.parking.readyTenants.pop();
         tenant.pass += 1 / Math.max(tenant.tenant.weight, 1e-9);
-        this.readyTenants.push(tenant);
+        this.parking.readyTenants.push(tenant);
+        // Its own limits closed by this call: pass over its waiting campaigns from now on.
+        const closed = this.limits.refusal(tenant.level, nowMs);
+        if (closed) this.parking.blockTenant(tenant, closed);
       } else if (tenant.ready.size === 0) {
-        this.readyTenants.pop();
+        this.parking.readyTenants.pop();
         tenant.inHeap = false;
       }
+      this.parking.releaseUnblocked(nowMs);
+      // The group's opening was used or passed on: it may have room for the next waiter.
+      if (from) this.parking.mayWake(from);
+      this.parking.wakeGroups(nowMs);
     }
     return { dispatches, expired, denied };
   }
 
   /** The earliest time a parked campaign may become able to dial (for the loop's sleep). */
   nextWakeAtMs(): number | null {
-    this.dropStaleTimers();
-    const top = this.timers.peek();
-    return top ? top.atMs : null;
+    return this.parking.nextWakeAtMs();
   }
 
   hasReadyWork(): boolean {
-    return this.readyTenants.size > 0;
+    return this.parking.hasWork();
   }
 
   /** The dispatch's originate was written to its switch at `atMs` (pace is counted in send time). */
   markSent(attemptId: string, atMs: number): void {
     this.options.slots.markSent(attemptId, atMs);
+    const lease = this.leases.get(attemptId);
+    if (lease) this.reviewPaceAfterSend(lease, atMs);
+  }
+
+  /**
+   * A grant's place in the pace log moves when its send is reported: later (written late) or,
+   * where the slots count an unreported grant at its latest possible send time (cluster), earlier.
+   * Earlier can reopen a limit sooner than the core learned, so those keys are read again and
+   * whatever waits on them is woken at the new time; later needs nothing (a try finds it out).
+   */
+  private reviewPaceAfterSend(lease: Lease, nowMs: number): void {
+    for (const level of lease.levels) {
+      const caps = level.capsPerSecond;
+      if (caps === null) continue;
+      const gate = this.routing.gateOf(level.key);
+      if (gate) {
+        if (gate.denial?.reason !== 'caps' || !(gate.closedUntilMs > nowMs)) continue;
+        const allowedAt = this.options.slots.paceAllowedAt(level.key, caps, nowMs);
+        if (allowedAt >= gate.closedUntilMs) continue;
+        if (allowedAt <= nowMs) gate.forget();
+        else gate.closedUntilMs = allowedAt;
+        for (const group of gate.groups) this.parking.openAtMs(group, allowedAt);
+        continue;
+      }
+      const tenant = this.tenants.get(lease.tenantId);
+      if (tenant?.level.key === level.key) {
+        // Checked again; if still closed, blocked anew until its (possibly earlier) reopening.
+        if (tenant.blocked && tenant.blockedUntilMs > nowMs) {
+          this.parking.unblockLater(tenant);
+          this.parking.releaseUnblocked(nowMs);
+        }
+        continue;
+      }
+      const campaign = this.campaigns.get(lease.campaignId);
+      const hold = campaign?.hold;
+      if (campaign && !campaign.ready && hold?.kind === 'limits' && hold.denials[0]?.key === level.key) {
+        const retryAtMs = hold.denials[0].retryAtMs;
+        const allowedAt = this.options.slots.paceAllowedAt(level.key, caps, nowMs);
+        if (retryAtMs !== null && allowedAt < retryAtMs) this.parking.wakeAtMs(campaign, allowedAt);
+      }
+    }
   }
 
   /** A dispatch was not used (its claim lost): its slots go back. */
@@ -380,6 +390,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
   callAnswered(attemptId: string, route: { lineId: string; gatewayId: string }, nowMs: number): void {
     if (this.answerCounted.has(attemptId)) return;
     this.answerCounted.add(attemptId);
+    this.settle(this.leases.get(attemptId));
     this.recordOutcome('answered', route, nowMs);
   }
 
@@ -397,13 +408,8 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
   }
 
   private recordOutcome(outcome: Outcome, route: { lineId: string; gatewayId: string }, nowMs: number): void {
-    const health = this.health.get(route.lineId);
-    if (health) {
-      const change = health.record(outcome, nowMs);
-      if (change) this.noteHealthChange(route.lineId, change, nowMs);
-    }
-    windowFor(this.lineStats, route.lineId).record(outcome, nowMs);
-    windowFor(this.gatewayStats, route.gatewayId).record(outcome, nowMs);
+    const change = this.routing.recordOutcome(outcome, route, nowMs);
+    if (change) this.noteHealthChange(route.lineId, change, nowMs);
   }
 
   /** Re-holds the concurrency of a call found live after a restart (recovery). */
@@ -422,27 +428,36 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
   ): void {
     const campaign = this.campaigns.get(at.campaignId)?.campaign;
     const tenant = this.tenants.get(at.tenantId)?.tenant;
-    const line = this.lines.get(at.lineId);
-    const gateway = this.gateways.get(at.gatewayId);
-    const sw = this.switches.get(at.switchId);
-    const levels = this.levelsFor(
-      {
-        campaignId: at.campaignId,
-        campaign,
-        tenantId: at.tenantId,
-        tenant,
-        line,
-        lineId: at.lineId,
-        gateway,
-        gatewayId: at.gatewayId,
-        sw,
-        switchId: at.switchId,
-        callerId: at.callerId,
-      },
-      nowMs,
-    ).map((level) => ({ ...level, capsPerSecond: null }));
+    const line = this.routing.lineById(at.lineId);
+    const levels: SlotLevel[] = [
+      ownLevel(`campaign:${at.campaignId}`, null, campaign?.maxConcurrent ?? null),
+      ownLevel(`tenant:${at.tenantId}`, null, tenant?.maxConcurrent ?? null),
+      ...this.routing
+        .levelsById(at.lineId, at.gatewayId, at.switchId, nowMs)
+        .map((level) => ({ ...level, capsPerSecond: null })),
+    ];
+    if (at.callerId && line && (line.callerIdCaps !== null || line.callerIdMaxConcurrent !== null)) {
+      levels.push(ownLevel(`callerid:${line.id}:${at.callerId}`, null, line.callerIdMaxConcurrent));
+    }
     this.options.slots.adopt(attemptId, levels, nowMs, ttlMs);
-    this.leases.set(attemptId, { keys: levels.map((l) => l.key), campaignId: at.campaignId });
+    // A call found live after a restart may have been answered long ago: it tells health nothing.
+    this.leases.set(attemptId, {
+      keys: levels.map((l) => l.key),
+      levels,
+      campaignId: at.campaignId,
+      tenantId: at.tenantId,
+      lineId: at.lineId,
+      settled: true,
+    });
+  }
+
+  /** The attempts whose calls hold slots now (granted, sent or adopted, and not ended). */
+  heldAttempts(): IterableIterator<string> {
+    return this.leases.keys();
+  }
+
+  holds(attemptId: string): boolean {
+    return this.leases.has(attemptId);
   }
 
   /** Leases past their lifetime (lost hang-ups) are freed; returns their attempt ids. */
@@ -451,14 +466,15 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     for (const id of expired) {
       const lease = this.leases.get(id);
       this.leases.delete(id);
-      if (lease) this.wakeWaiters(lease.keys, nowMs);
+      this.settle(lease);
+      if (lease) this.parking.onReleased(lease, nowMs);
     }
     return expired;
   }
 
   /** Time-driven health transitions (ejected → probing). */
   tickHealth(nowMs: number): void {
-    for (const [lineId, health] of this.health) {
+    for (const [lineId, health] of this.routing.health) {
       const change = health.tick(nowMs);
       if (change) this.noteHealthChange(lineId, change, nowMs);
     }
@@ -475,7 +491,12 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
   hold(campaignId: string): Hold | null {
     const state = this.campaigns.get(campaignId);
     if (!state) return { kind: 'not_active' };
-    return state.ready ? null : state.hold;
+    if (state.ready) return null;
+    // A campaign waiting in its closed group is held by whatever closed the group last (its own
+    // last try may be older), unless its tenant's own limits hold it.
+    const group = state.waitingIn?.group;
+    if (group && !group.open && group.hold && !state.tenant.blocked) return group.hold;
+    return state.hold;
   }
 
   lineHealth(
@@ -487,7 +508,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
         override: HealthOverride;
       })
     | null {
-    const health = this.health.get(lineId);
+    const health = this.routing.health.get(lineId);
     if (!health) return null;
     return { ...health.admission(nowMs), stats: health.stats(nowMs), override: health.override };
   }
@@ -496,7 +517,7 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     return this.options.slots.inFlight(key);
   }
 
-  // ---- internals ----------------------------------------------------------------------------
+  // ---- one decision ---------------------------------------------------------------------------
 
   private tryDispatch(
     state: CampaignState<T>,
@@ -504,293 +525,203 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     expired: T[],
     denied: LimitDenial[],
   ): Dispatch<T> | null {
-    const { campaign } = state;
+    const { campaign, tenant } = state;
     if (campaign.schedule && !isWithinSchedule(campaign.schedule, nowMs)) {
       const opening = nextOpeningMs(campaign.schedule, nowMs);
-      this.park(state, { kind: 'outside_window', nextOpeningAtMs: opening }, opening ?? FAR_FUTURE, []);
+      this.parking.parkIdle(
+        state,
+        { kind: 'outside_window', nextOpeningAtMs: opening },
+        opening ?? FAR_FUTURE,
+      );
       return null;
     }
     const task = state.queue.head(nowMs, expired);
     if (!task) {
       const next = state.queue.nextDueAtMs();
-      this.park(
+      this.parking.parkIdle(
         state,
         { kind: 'no_due_tasks', queued: state.queue.size, nextDueAtMs: next },
         next ?? FAR_FUTURE,
-        [],
       );
       return null;
     }
-    const tenantState = this.tenants.get(campaign.tenantId)!;
-    const tenant = tenantState.tenant;
-    if (tenant.maxDailyAttempts !== null) {
-      const today = utcDayStart(nowMs);
-      if (tenantState.dayStartMs !== today) {
-        tenantState.dayStartMs = today;
-        tenantState.dailyAttempts = 0;
-      }
-      if (tenantState.dailyAttempts >= tenant.maxDailyAttempts) {
-        const denial: LimitDenial = {
-          level: 'tenant',
-          key: `tenant:${tenant.id}`,
-          reason: 'daily_attempts',
-          inFlight: tenantState.dailyAttempts,
-          maxConcurrent: tenant.maxDailyAttempts,
-          capsPerSecond: null,
-          retryAtMs: today + DAY_MS,
-        };
-        this.park(state, { kind: 'limits', denials: [denial] }, today + DAY_MS, []);
-        return null;
-      }
-    }
-    const { candidates, problems } = this.candidates(campaign, nowMs);
-    if (candidates.length === 0) {
-      const retry = this.earliestHealthTransition(campaign) ?? nowMs + 1_000;
-      this.park(state, { kind: 'no_route', problems }, retry, []);
+    const daily = this.limits.dailyRefusal(tenant, nowMs);
+    if (daily) {
+      this.parking.parkIdle(state, { kind: 'limits', denials: [daily] }, daily.retryAtMs!);
       return null;
     }
-    const ordered = avoidingFailedRoute(
-      orderRoutes(campaign.strategy, candidates, {
-        random: this.options.random,
-        cursor: state.cursor,
-        explorationShare: this.explorationShare,
-      }),
-      task.avoid,
-    );
-    const attemptId = this.options.newAttemptId(nowMs);
-    const denials: LimitDenial[] = [];
-    for (const route of ordered) {
-      const line = this.lines.get(route.lineId)!;
-      const known =
-        this.round.refused.get(`line:${line.id}`) ??
-        this.round.refused.get(`switch:${route.switchId}`) ??
-        this.round.refused.get(`gateway:${line.gatewayId}`);
-      if (known) {
-        denials.push(known);
-        continue;
+    // The campaign's and the tenant's own limits apply to every route alike: checked once.
+    const own = this.limits.refusal(state.level, nowMs) ?? this.limits.refusal(tenant.level, nowMs);
+    if (own) {
+      denied.push(own);
+      const hold: Hold = { kind: 'limits', denials: [own] };
+      if (own.level === 'tenant') {
+        this.parking.blockTenant(tenant, own);
+        this.parking.parkInGroup(state, hold);
+      } else {
+        const keys = own.reason === 'concurrency' ? [own.key] : [];
+        this.parking.parkAlone(state, hold, own.retryAtMs ?? FAR_FUTURE, keys);
       }
-      const gateway = this.gateways.get(line.gatewayId)!;
-      const sw = this.switches.get(route.switchId)!;
+      return null;
+    }
+    if (tenant.blocked) this.parking.unblockLater(tenant);
+    const { group } = state;
+    if (!group.open) {
+      // Nothing can have opened since the group found every route closed (a timer or a freed key
+      // would have reopened it): wait there without looking.
+      this.parking.parkInGroup(state, group.hold!);
+      return null;
+    }
+    return this.tryRoutes(state, task, nowMs, denied);
+  }
+
+  private tryRoutes(
+    state: CampaignState<T>,
+    task: T,
+    nowMs: number,
+    denied: LimitDenial[],
+  ): Dispatch<T> | null {
+    const { group, campaign, tenant } = state;
+    const { round } = this;
+    const usable = this.routing.usableRoutes(group, nowMs, round);
+    if (usable.length === 0) {
+      const hold: Hold = { kind: 'no_route', problems: this.routing.routeProblems(group, nowMs) };
+      const retry = minOf(this.routing.earliestHealthTransition(group), group.overloadEndsAtMs);
+      // A transition already due happens at the loop's next health tick: look again in a second.
+      this.parking.closeGroup(group, hold, retry !== null && retry > nowMs ? retry : nowMs + 1_000);
+      this.parking.parkInGroup(state, hold);
+      return null;
+    }
+    const open = this.openRoutes;
+    open.length = 0;
+    for (const route of usable) if (closedGateOf(route, nowMs, round) === null) open.push(route);
+    const ordered = avoidingFailedRoute(this.orderOpen(state, usable, open, nowMs), task.avoid);
+    let callerDenials: Map<Route, LimitDenial> | null = null;
+    const attemptId = ordered.length > 0 ? this.options.newAttemptId(nowMs) : '';
+    for (let i = 0; i < ordered.length; i++) {
+      const route = ordered[i]!;
+      // Another route through the same line or switch may have just found it closed.
+      if (closedGateOf(route, nowMs, round) !== null) continue;
+      const line = route.line.line;
       const callerId = this.peekCallerId(state, line);
-      const levels = this.levelsFor(
-        {
-          campaignId: campaign.id,
-          campaign,
-          tenantId: tenant.id,
-          tenant,
-          line,
-          lineId: line.id,
-          gateway,
-          gatewayId: gateway.id,
-          sw,
-          switchId: sw.id,
-          callerId,
-        },
-        nowMs,
-        route.capsShare,
-      );
+      const lineLevel = this.routing.lineLevel(route, nowMs);
+      const switchLevel = this.routing.switchLevel(route, nowMs);
+      const levels: SlotLevel[] = [state.level, tenant.level, lineLevel, route.gateway.level, switchLevel];
+      if (callerId && (line.callerIdCaps !== null || line.callerIdMaxConcurrent !== null)) {
+        levels.push(
+          ownLevel(`callerid:${line.id}:${callerId}`, line.callerIdCaps, line.callerIdMaxConcurrent),
+        );
+      }
       const result = this.options.slots.acquire(attemptId, levels, nowMs, campaign.leaseTtlMs);
       if (result.granted) {
         state.queue.take();
         state.cursor++;
         if (line.callerIds.length > 0) state.callerCursor++;
-        this.leases.set(attemptId, { keys: levels.map((l) => l.key), campaignId: campaign.id });
+        this.leases.set(attemptId, {
+          keys: levels.map((l) => l.key),
+          levels,
+          campaignId: campaign.id,
+          tenantId: tenant.id,
+          lineId: line.id,
+          settled: false,
+        });
+        this.routing.callPlaced(line.id);
         state.hold = null;
-        tenantState.dailyAttempts++;
+        tenant.dailyAttempts++;
+        // Learn at once whether this call closed its route, rather than by a failed acquisition
+        // later; if no other route is left open, the group closes now instead of waking a waiter
+        // only to find that out.
+        this.limits.learnClosure(route.line.gate, lineLevel, nowMs, round);
+        this.limits.learnClosure(route.gateway.gate, route.gateway.level, nowMs, round);
+        this.limits.learnClosure(route.switch.gate, switchLevel, nowMs, round);
+        if (callerDenials === null && this.limits.noneOpen(ordered, i, nowMs, round)) {
+          const { hold, opensAt } = this.limits.explainClosed(group, usable, null, nowMs, round);
+          this.parking.closeGroup(group, hold, opensAt);
+        }
         return {
           attemptId,
           campaignId: campaign.id,
           tenantId: tenant.id,
           task,
           lineId: line.id,
-          gatewayId: gateway.id,
-          switchId: sw.id,
+          gatewayId: route.gateway.gateway.id,
+          switchId: route.switchId,
           callerId,
           atMs: nowMs,
         };
       }
       const level = levels.find((l) => l.key === result.denial.key)!;
-      const denial: LimitDenial = {
-        level: level.key.split(':')[0]!,
-        key: level.key,
-        reason: result.denial.reason,
-        inFlight: this.options.slots.inFlight(level.key),
-        maxConcurrent: level.maxConcurrent,
-        capsPerSecond: level.capsPerSecond,
-        retryAtMs: result.denial.retryAtMs,
-      };
-      denials.push(denial);
-      if (denial.level === 'line' || denial.level === 'switch' || denial.level === 'gateway') {
-        this.round.refused.set(denial.key, denial);
+      const denial = this.limits.denialAt(level, result.denial.reason, result.denial.retryAtMs);
+      denied.push(denial);
+      const gate =
+        level === lineLevel
+          ? route.line.gate
+          : level === route.gateway.level
+            ? route.gateway.gate
+            : level === switchLevel
+              ? route.switch.gate
+              : null;
+      if (gate) this.limits.closeGate(gate, denial, nowMs, round);
+      else {
+        callerDenials ??= new Map();
+        callerDenials.set(route, denial);
       }
     }
-    denied.push(...denials);
-    const retryAt = denials.reduce(
-      (min, d) => (d.retryAtMs !== null && d.retryAtMs < min ? d.retryAtMs : min),
-      FAR_FUTURE,
-    );
-    const keys = denials.filter((d) => d.reason === 'concurrency').map((d) => d.key);
-    // A campaign waiting on caps alone must still re-check within the warm-up/health horizon.
-    this.park(
-      state,
-      { kind: 'limits', denials },
-      keys.length > 0 || retryAt < FAR_FUTURE ? retryAt : nowMs + 1_000,
-      keys,
-    );
+    // Every usable route is closed: by a shared limit (known or just learned), or by a caller id.
+    const { hold, opensAt } = this.limits.explainClosed(group, usable, callerDenials, nowMs, round);
+    if (callerDenials === null) {
+      this.parking.closeGroup(group, hold, opensAt);
+      this.parking.parkInGroup(state, hold);
+    } else {
+      // A route closed only to this campaign's caller id is open to the others: the group stays
+      // open and this campaign waits on its own.
+      const keys = hold.kind === 'limits' ? hold.denials.filter((d) => d.reason === 'concurrency') : [];
+      this.parking.parkAlone(
+        state,
+        hold,
+        opensAt,
+        keys.map((d) => d.key),
+      );
+    }
     return null;
   }
 
-  private levelsFor(
-    at: {
-      campaignId: string;
-      campaign: CoreCampaign | undefined;
-      tenantId: string;
-      tenant: CoreTenant | undefined;
-      lineId: string;
-      line: CoreLine | undefined;
-      gatewayId: string;
-      gateway: CoreGateway | undefined;
-      switchId: string;
-      sw: CoreSwitch | undefined;
-      callerId: string | null;
-    },
+  /** The open routes in the campaign's order of preference (its strategy). */
+  private orderOpen(
+    state: CampaignState<T>,
+    usable: readonly Route[],
+    open: Route[],
     nowMs: number,
-    lineCapsShare = 1,
-  ): SlotLevel[] {
-    const levels: SlotLevel[] = [
-      {
-        key: `campaign:${at.campaignId}`,
-        capsPerSecond: at.campaign?.caps ?? null,
-        maxConcurrent: at.campaign?.maxConcurrent ?? null,
-      },
-      {
-        key: `tenant:${at.tenantId}`,
-        capsPerSecond: at.tenant?.maxCaps ?? null,
-        maxConcurrent: at.tenant?.maxConcurrent ?? null,
-      },
-      {
-        key: `line:${at.lineId}`,
-        capsPerSecond: at.line
-          ? at.line.caps * lineCapsShare * this.warmup(`line:${at.lineId}`, nowMs)
-          : null,
-        maxConcurrent: at.line?.maxConcurrent ?? null,
-      },
-      {
-        key: `gateway:${at.gatewayId}`,
-        capsPerSecond: at.gateway?.maxCaps ?? null,
-        maxConcurrent: at.gateway?.maxConcurrent ?? null,
-      },
-      {
-        key: `switch:${at.switchId}`,
-        capsPerSecond: at.sw ? at.sw.maxCaps * this.warmup(`switch:${at.switchId}`, nowMs) : null,
-        maxConcurrent: at.sw?.maxSessions ?? null,
-      },
-    ];
-    if (at.callerId && at.line && (at.line.callerIdCaps !== null || at.line.callerIdMaxConcurrent !== null)) {
-      levels.push({
-        key: `callerid:${at.line.id}:${at.callerId}`,
-        capsPerSecond: at.line.callerIdCaps,
-        maxConcurrent: at.line.callerIdMaxConcurrent,
-      });
+  ): Route[] {
+    const { strategy } = state.campaign;
+    if (strategy === 'round_robin') {
+      // Rotate over every usable route, as if none were closed, then skip the closed ones: the
+      // rotation does not depend on which routes happen to be at their limits.
+      const start = state.cursor % usable.length;
+      const ordered: Route[] = [];
+      for (let i = 0; i < usable.length; i++) {
+        const route = usable[(start + i) % usable.length]!;
+        if (closedGateOf(route, nowMs, this.round) === null) ordered.push(route);
+      }
+      return ordered;
     }
-    return levels;
-  }
-
-  /** Slow start: 10 % of the CAPS at (re)join, rising linearly to 100 % over the warm-up. */
-  private warmup(key: string, nowMs: number): number {
-    const since = this.joinedAt.get(key);
-    if (since === undefined || this.warmupMs <= 0) return 1;
-    return Math.min(1, Math.max(0.1, (nowMs - since) / this.warmupMs));
-  }
-
-  private candidates(
-    campaign: CoreCampaign,
-    nowMs: number,
-  ): { candidates: Array<RouteCandidate & { capsShare: number }>; problems: RouteProblem[] } {
-    const problems: RouteProblem[] = [];
-    const lineIds = campaign.lineIds.length > 0 ? campaign.lineIds : [...this.lines.keys()];
-    const candidates: Array<RouteCandidate & { capsShare: number }> = [];
-    for (const lineId of lineIds) {
-      const line = this.lines.get(lineId);
-      if (!line || (line.tenantId !== null && line.tenantId !== campaign.tenantId)) continue;
-      if (!line.enabled) {
-        problems.push({ kind: 'line_disabled', lineId });
-        continue;
+    if (open.length === 0) return [];
+    const slots = this.options.slots;
+    for (const route of open) {
+      route.capsShare = route.line.capsShare;
+      if (strategy === 'answer_rate_first' || strategy === 'least_loaded') {
+        route.switchLoad = slots.inFlight(route.switch.gate.key) / Math.max(1, route.switch.sw.maxSessions);
       }
-      const { admission, answerScore } = this.lineFacts(lineId, nowMs);
-      if (admission && !admission.usable) {
-        problems.push({ kind: 'line_ejected', lineId, state: admission.state, reason: admission.reason });
-        continue;
-      }
-      const gateway = this.gateways.get(line.gatewayId);
-      if (!gateway?.enabled) {
-        problems.push({ kind: 'gateway_disabled', gatewayId: line.gatewayId });
-        continue;
-      }
-      const lineLoad = this.options.slots.inFlight(`line:${lineId}`) / Math.max(1, line.maxConcurrent);
-      for (const switchId of gateway.switchIds) {
-        const sw = this.switches.get(switchId);
-        if (!sw?.enabled || !this.switchUsable.get(switchId)) {
-          problems.push({ kind: 'switch_unreachable', switchId });
-          continue;
-        }
-        if (this.isOverloaded(switchId, nowMs)) {
-          const load = this.switchLoads.get(switchId)!;
-          problems.push({
-            kind: 'switch_overloaded',
-            switchId,
-            sessionCount: load.sessionCount,
-            maxSessions: load.maxSessions,
-            idleCpuPercent: load.idleCpuPercent,
-          });
-          continue;
-        }
-        candidates.push({
-          lineId,
-          switchId,
-          weight: line.weight,
-          lineLoad,
-          switchLoad: this.options.slots.inFlight(`switch:${switchId}`) / Math.max(1, sw.maxSessions),
-          answerScore,
-          capsShare: admission?.capsShare ?? 1,
-        });
+      if (strategy === 'answer_rate_first') route.answerScore = this.routing.answerScore(route.line, nowMs);
+      if (strategy === 'least_loaded') {
+        route.lineLoad = slots.inFlight(route.line.gate.key) / Math.max(1, route.line.line.maxConcurrent);
       }
     }
-    if (lineIds.length === 0) problems.push({ kind: 'no_lines' });
-    return { candidates, problems };
-  }
-
-  /** A line's admission and answer score, computed once per decision round. */
-  private lineFacts(lineId: string, nowMs: number) {
-    let facts = this.round.lines.get(lineId);
-    if (!facts) {
-      facts = {
-        admission: this.health.get(lineId)?.admission(nowMs),
-        answerScore:
-          this.lineStats.get(lineId)?.smoothedAnswerRate(nowMs, 5, this.prior.rate, this.prior.weight) ??
-          this.prior.rate,
-      };
-      this.round.lines.set(lineId, facts);
-    }
-    return facts;
-  }
-
-  private isOverloaded(switchId: string, nowMs: number): boolean {
-    const load = this.switchLoads.get(switchId);
-    if (!load || nowMs - load.atMs > this.overload.staleAfterMs) return false;
-    if (load.maxSessions > 0 && load.sessionCount >= load.maxSessions * this.overload.maxSessionShare)
-      return true;
-    return load.idleCpuPercent !== undefined && load.idleCpuPercent < this.overload.minIdleCpuPercent;
-  }
-
-  private earliestHealthTransition(campaign: CoreCampaign): number | null {
-    let earliest: number | null = null;
-    const lineIds = campaign.lineIds.length > 0 ? campaign.lineIds : [...this.lines.keys()];
-    for (const lineId of lineIds) {
-      const at = this.health.get(lineId)?.nextTransitionAtMs() ?? null;
-      if (at !== null && (earliest === null || at < earliest)) earliest = at;
-    }
-    return earliest;
+    return orderRoutes(strategy, open, {
+      random: this.options.random,
+      cursor: state.cursor,
+      explorationShare: this.explorationShare,
+    });
   }
 
   private peekCallerId(state: CampaignState<T>, line: CoreLine): string | null {
@@ -798,122 +729,31 @@ export class DispatchCore<T extends QueuedTask = QueuedTask> {
     return line.callerIds[state.callerCursor % line.callerIds.length]!;
   }
 
-  private park(state: CampaignState<T>, hold: Hold, untilMs: number, keys: string[]): void {
-    state.ready = false;
-    state.hold = hold;
-    state.parkGeneration++;
-    if (untilMs < FAR_FUTURE)
-      this.timers.push({ atMs: untilMs, campaignId: state.campaign.id, generation: state.parkGeneration });
-    for (const key of keys) {
-      let waiting = this.waitingOnKey.get(key);
-      if (!waiting) {
-        waiting = new Set();
-        this.waitingOnKey.set(key, waiting);
-      }
-      waiting.add(state.campaign.id);
-    }
-  }
-
-  /**
-   * Back into the ready heaps. Only a return from *idle* (nothing due, outside calling hours,
-   * the day's cap reached) moves a campaign or tenant forward — to the lowest pass among those
-   * still competing — so idling earns no burst. A return from a wait on limits keeps its pass:
-   * it was held back by the very resources its competitors share, and moving it to a pass set
-   * elsewhere (another, busier pool) would starve it.
-   */
-  private wake(state: CampaignState<T>, _nowMs: number): void {
-    if (state.ready) return;
-    const tenant = this.tenants.get(state.campaign.tenantId)!;
-    const fromIdle = isIdle(state);
-    state.ready = true;
-    state.parkGeneration++;
-    if (fromIdle) state.pass = Math.max(state.pass, this.campaignReference(tenant, state));
-    tenant.ready.push(state);
-    if (!tenant.inHeap) {
-      if (fromIdle && !this.isCompeting(tenant, state))
-        tenant.pass = Math.max(tenant.pass, this.tenantReference(tenant));
-      this.readyTenants.push(tenant);
-      tenant.inHeap = true;
-    }
-  }
-
-  /** The lowest pass among the tenant's other competing campaigns, or its last served pass. */
-  private campaignReference(tenant: TenantState<T>, except: CampaignState<T>): number {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const other of tenant.campaigns) {
-      if (other !== except && !isIdle(other) && other.pass < lowest) lowest = other.pass;
-    }
-    return lowest === Number.POSITIVE_INFINITY ? tenant.virtualTime : lowest;
-  }
-
-  /** Whether any other campaign of the tenant is competing (ready or waiting on limits). */
-  private isCompeting(tenant: TenantState<T>, except: CampaignState<T>): boolean {
-    for (const other of tenant.campaigns) if (other !== except && !isIdle(other)) return true;
-    return false;
-  }
-
-  /** The lowest pass among the other competing tenants, or the tenant's own when none compete. */
-  private tenantReference(self: TenantState<T>): number {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const other of this.tenants.values()) {
-      if (other === self || other.pass >= lowest) continue;
-      for (const campaign of other.campaigns) {
-        if (!isIdle(campaign)) {
-          lowest = other.pass;
-          break;
-        }
-      }
-    }
-    return lowest === Number.POSITIVE_INFINITY ? self.pass : lowest;
-  }
-
-  private wakeAll(nowMs: number): void {
-    for (const state of this.campaigns.values()) if (!state.ready) this.wake(state, nowMs);
-  }
-
-  private wakeWaiters(keys: readonly string[], nowMs: number): void {
-    for (const key of keys) {
-      const waiting = this.waitingOnKey.get(key);
-      if (!waiting) continue;
-      this.waitingOnKey.delete(key);
-      for (const campaignId of waiting) {
-        const state = this.campaigns.get(campaignId);
-        if (state && !state.ready) this.wake(state, nowMs);
-      }
-    }
-  }
-
   private releaseLease(attemptId: string, nowMs: number): void {
     this.options.slots.release(attemptId);
     const lease = this.leases.get(attemptId);
     if (!lease) return;
     this.leases.delete(attemptId);
-    this.wakeWaiters(lease.keys, nowMs);
+    this.settle(lease);
+    this.parking.onReleased(lease, nowMs);
   }
 
-  private runTimers(nowMs: number): void {
-    for (;;) {
-      const top = this.timers.peek();
-      if (!top || top.atMs > nowMs) return;
-      this.timers.pop();
-      const state = this.campaigns.get(top.campaignId);
-      if (state && !state.ready && state.parkGeneration === top.generation) this.wake(state, nowMs);
-    }
-  }
-
-  private dropStaleTimers(): void {
-    for (;;) {
-      const top = this.timers.peek();
-      if (!top) return;
-      const state = this.campaigns.get(top.campaignId);
-      if (state && !state.ready && state.parkGeneration === top.generation) return;
-      this.timers.pop();
-    }
+  /** The call no longer counts among its line's unsettled ones (once). */
+  private settle(lease: Lease | undefined): void {
+    if (!lease || lease.settled) return;
+    lease.settled = true;
+    this.routing.callSettled(lease.lineId);
   }
 
   private noteHealthChange(lineId: string, change: HealthChange, nowMs: number): void {
     this.healthChanges.push({ ...change, lineId });
-    if (change.to !== 'ejected') this.joinedAt.set(`line:${lineId}`, nowMs);
-    this.wakeAll(nowMs);
+    this.routing.healthChanged(lineId, change, nowMs);
+    this.parking.reopenRoutes(nowMs);
   }
+}
+
+function minOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
 }

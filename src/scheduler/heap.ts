@@ -14,33 +14,38 @@ export class MinHeap<T> {
 
   push(item: T): void {
     const items = this.items;
+    // Sift up by moving parents down into the hole, then drop the item in once.
+    let i = items.length;
     items.push(item);
-    let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      const above = items[parent]!;
+      if (!this.before(item, above)) break;
+      items[i] = above;
       i = parent;
     }
+    items[i] = item;
   }
 
   pop(): T | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
-    if (items.length > 0 && last !== undefined) {
-      items[0] = last;
+    const n = items.length;
+    if (n > 0 && last !== undefined) {
+      // Sift down the hole at the root, then put the last item where it belongs.
       let i = 0;
       for (;;) {
         const left = 2 * i + 1;
+        if (left >= n) break;
         const right = left + 1;
-        let smallest = i;
-        if (left < items.length && this.before(items[left]!, items[smallest]!)) smallest = left;
-        if (right < items.length && this.before(items[right]!, items[smallest]!)) smallest = right;
-        if (smallest === i) break;
-        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
-        i = smallest;
+        let child = left;
+        if (right < n && this.before(items[right]!, items[left]!)) child = right;
+        if (!this.before(items[child]!, last)) break;
+        items[i] = items[child]!;
+        i = child;
       }
+      items[i] = last;
     }
     return top;
   }

@@ -60,6 +60,13 @@ export interface HealthPolicy {
   baselineMinutes?: number;
   /** Attempts that history must hold before it is a baseline. */
   baselineMinAttempts?: number;
+  /**
+   * A window (or a probe) is read as the line's own rate only once it holds this many settled
+   * calls per call still unsettled on the line. Before that it is young: fast failures settle in
+   * a second while answers come after ringing, so its unsettled calls are counted in the line's
+   * favour (as answered, and not failed), and it is ejected only if even that reading fails.
+   */
+  settledPerUnsettled?: number;
 }
 
 export const DEFAULT_HEALTH_POLICY: Readonly<Required<HealthPolicy>> = Object.freeze({
@@ -75,6 +82,7 @@ export const DEFAULT_HEALTH_POLICY: Readonly<Required<HealthPolicy>> = Object.fr
   answerRateFloor: 0.05,
   baselineMinutes: 30,
   baselineMinAttempts: 50,
+  settledPerUnsettled: 2,
 });
 
 export type HealthChangeReason =
@@ -100,6 +108,8 @@ export interface HealthChange {
   baseline?: number;
   failureShare?: number;
   attempts?: number;
+  /** Calls still unsettled, counted in the line's favour because the window was young. */
+  unsettled?: number;
   /** On an ejection: how long until probing. */
   cooldownMs?: number;
 }
@@ -116,7 +126,7 @@ export class InvalidHealthPolicyError extends Error {
   readonly code = 'invalid_health_policy';
 }
 
-type Verdict = Pick<HealthChange, 'answerRate' | 'baseline' | 'failureShare' | 'attempts'>;
+type Verdict = Pick<HealthChange, 'answerRate' | 'baseline' | 'failureShare' | 'attempts' | 'unsettled'>;
 
 function resolvePolicy(policy: Partial<HealthPolicy>): Required<HealthPolicy> {
   const resolved = { ...DEFAULT_HEALTH_POLICY, ...policy };
@@ -139,6 +149,7 @@ function resolvePolicy(policy: Partial<HealthPolicy>): Required<HealthPolicy> {
   check('answerRateFloor', (v) => v >= 0 && v < 1, 'in [0, 1)');
   check('baselineMinutes', (v) => integerFrom(1)(v) && v <= 24 * 60, 'an integer from 1 to 1440');
   check('baselineMinAttempts', integerFrom(1), 'an integer ≥ 1');
+  check('settledPerUnsettled', (v) => Number.isFinite(v) && v >= 0, 'a number ≥ 0');
   return resolved;
 }
 
@@ -196,19 +207,24 @@ export class LineHealth {
     return this.currentOverride;
   }
 
-  /** Feed every ended attempt of the line; not_dialed, cancelled and unknown say nothing about it. */
-  record(outcome: Outcome, nowMs: number): HealthChange | null {
+  /**
+   * Feed every settled attempt of the line (answered, or ended otherwise); not_dialed, cancelled
+   * and unknown say nothing about it. `unsettled`: the line's calls placed and not settled yet.
+   */
+  record(outcome: Outcome, nowMs: number, unsettled = 0): HealthChange | null {
     this.recent.record(outcome, nowMs);
     if (!isAttempt(outcome)) return null;
     switch (this.currentState) {
       case 'healthy':
         this.history.record(outcome, nowMs);
-        return this.judgeHealthy(nowMs);
+        return this.judgeHealthy(nowMs, unsettled);
       case 'probing':
         this.probeCounts.attempts++;
         if (outcome === 'answered') this.probeCounts.answered++;
         if (outcome === 'network_failure') this.probeCounts.failures++;
-        return this.probeCounts.attempts >= this.policy.probeAttempts ? this.judgeProbe(nowMs) : null;
+        return this.probeCounts.attempts >= this.policy.probeAttempts
+          ? this.judgeProbe(nowMs, unsettled)
+          : null;
       case 'ejected':
         // Calls placed before the ejection, or while forced in: they do not decide anything.
         this.startCooldownIfUnknown(nowMs);
@@ -301,18 +317,32 @@ export class LineHealth {
     });
   }
 
-  private judgeHealthy(nowMs: number): HealthChange | null {
-    const { attempts, answered, failures } = this.history.totals(nowMs, this.policy.windowMinutes);
-    if (attempts < this.policy.minAttempts) return null;
-    const answerRate = answered / attempts;
-    const failureShare = failures / attempts;
-    const baseline = this.baseline(nowMs);
-    const verdict: Verdict = {
-      answerRate,
-      failureShare,
+  /**
+   * The rates a verdict reads: the window's own once it is mature, else with the unsettled calls
+   * counted in the line's favour (a young window is judged on what it could still turn out to be).
+   */
+  private reading(
+    counts: { attempts: number; answered: number; failures: number },
+    unsettled: number,
+  ): Verdict & { answerRate: number; failureShare: number } {
+    const { attempts, answered, failures } = counts;
+    const young = attempts < this.policy.settledPerUnsettled * unsettled;
+    const pending = young ? unsettled : 0;
+    return {
+      answerRate: (answered + pending) / (attempts + pending),
+      failureShare: failures / (attempts + pending),
       attempts,
-      ...(baseline === undefined ? {} : { baseline }),
+      ...(young ? { unsettled } : {}),
     };
+  }
+
+  private judgeHealthy(nowMs: number, unsettled: number): HealthChange | null {
+    const counts = this.history.totals(nowMs, this.policy.windowMinutes);
+    if (counts.attempts < this.policy.minAttempts) return null;
+    const baseline = this.baseline(nowMs);
+    const reading = this.reading(counts, unsettled);
+    const { answerRate, failureShare } = reading;
+    const verdict: Verdict = { ...reading, ...(baseline === undefined ? {} : { baseline }) };
     let reason: HealthChangeReason | null = null;
     if (failureShare > this.policy.failureShare) reason = 'failure_spike';
     else if (baseline !== undefined && answerRate < baseline * this.policy.collapseRatio)
@@ -327,20 +357,20 @@ export class LineHealth {
     return this.eject(nowMs, reason, verdict);
   }
 
-  /** A probe is judged on its own results since the probe began, against the baseline at ejection. */
-  private judgeProbe(nowMs: number): HealthChange {
-    const { attempts, answered, failures } = this.probeCounts;
-    const answerRate = answered / attempts;
-    const failureShare = failures / attempts;
+  /**
+   * A probe is judged on its own results since the probe began, against the baseline at ejection.
+   * While young (see `settledPerUnsettled`) it can fail, if even the favourable reading fails, but
+   * not pass: it waits for more results.
+   */
+  private judgeProbe(nowMs: number, unsettled: number): HealthChange | null {
+    const reading = this.reading(this.probeCounts, unsettled);
+    const { answerRate, failureShare } = reading;
     const baseline = this.baselineAtEjection;
     const needed = baseline === undefined ? this.policy.answerRateFloor : baseline * this.policy.readmitRatio;
-    const verdict: Verdict = {
-      answerRate,
-      failureShare,
-      attempts,
-      ...(baseline === undefined ? {} : { baseline }),
-    };
-    if (answerRate >= needed && failureShare < this.policy.failureShare) {
+    const verdict: Verdict = { ...reading, ...(baseline === undefined ? {} : { baseline }) };
+    const passes = answerRate >= needed && failureShare < this.policy.failureShare;
+    if (passes && reading.unsettled !== undefined) return null;
+    if (passes) {
       this.readmittedAtMs = nowMs;
       return this.transition('healthy', nowMs, 'probe_passed', verdict);
     }

@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DialSlots } from '../coord/contract.js';
-import type { DialOrder, DialPort } from '../domain/dial-order.js';
+import type { AttemptEnded, DialOrder, DialPort } from '../domain/dial-order.js';
 import { uuidv7 } from '../domain/ids.js';
-import type { Outcome } from '../domain/outcome.js';
 import type { Campaign, Gateway, Line } from '../domain/resources.js';
 import type { PlatformMetrics, ResourceSample } from '../observability/metrics.js';
-import type { Claim, DueTask, Store, TenantProfile } from '../store/contract.js';
+import {
+  type Claim,
+  type DueTask,
+  FencedError,
+  type FenceToken,
+  type Store,
+  type TenantProfile,
+} from '../store/contract.js';
 import type { QueuedTask } from './campaign-queue.js';
 import type { CoreCampaign, CoreTenant, Dispatch, Hold, OverloadPolicy, SwitchLoad } from './core-types.js';
 import { DispatchCore } from './dispatch-core.js';
@@ -32,6 +38,22 @@ export interface SchedulerOptions {
   explorationShare?: number;
   overload?: OverloadPolicy;
   health?: HealthPolicy;
+  /**
+   * Cluster: the leadership token every claim carries, so that the store refuses the dispatches
+   * of a deposed leader (null: not leader now — nothing is dispatched).
+   */
+  fence?: () => FenceToken | null;
+  /** The store refused a claim under an older token: another scheduler leads now. */
+  onFenced?: () => void;
+  /**
+   * How often the calls the core holds are checked against the store's open attempts (default
+   * 2 s). A call the store shows ended on two checks running, while the core still holds its
+   * slots, lost its `ended` word (a worker killed mid-report, a message bus restarted): its slots
+   * are freed then, not at the end of its lease an hour later.
+   */
+  reconcileMs?: number;
+  /** The loop died on an error (without this, the error is rethrown to the process). */
+  onLoopFailed?: (error: unknown) => void;
 }
 
 /** The answer to "why isn't it dialing?" for one campaign. */
@@ -83,12 +105,20 @@ export class Scheduler {
   private readonly refillBatch: number;
   private readonly leaseGraceMs: number;
   private readonly maxIdleWaitMs: number;
+  private readonly reconcileMs: number;
+  private lastReconcileMs = 0;
+  private reconciling: Promise<void> | null = null;
+  /** Held attempts the store showed ended at the last reconciliation (freed if the next agrees). */
+  private suspectedLost = new Set<string>();
+  /** Attempts whose claim is being written: the store cannot show them open yet. */
+  private readonly claiming = new Set<string>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.refillBatch = options.refillBatch ?? 128;
     options.metrics.observeResources(() => this.resourceSamples());
     this.leaseGraceMs = options.leaseGraceMs ?? 60_000;
     this.maxIdleWaitMs = options.maxIdleWaitMs ?? 1_000;
+    this.reconcileMs = options.reconcileMs ?? 2_000;
     const random = options.random ?? Math.random;
     this.core = new DispatchCore<SchedulerTask>({
       slots: options.slots,
@@ -116,7 +146,8 @@ export class Scheduler {
     this.stopping = false;
     this.running = this.loop().catch((error: unknown) => {
       this.options.logger.fatal({ err: error }, 'scheduler loop failed');
-      throw error;
+      if (!this.options.onLoopFailed) throw error;
+      this.options.onLoopFailed(error);
     });
   }
 
@@ -125,6 +156,7 @@ export class Scheduler {
     this.wakeup.wake();
     await this.running;
     this.running = null;
+    await this.reconciling;
   }
 
   // ---- what the rest of the platform tells it ------------------------------------------------
@@ -151,15 +183,7 @@ export class Scheduler {
   }
 
   /** A call ended (or was found gone): its slots are free, its outcome feeds line health. */
-  attemptEnded(end: {
-    attemptId: string;
-    taskId: string;
-    campaignId: string;
-    outcome: Outcome;
-    lineId: string;
-    gatewayId: string;
-    switchId: string;
-  }): void {
+  attemptEnded(end: AttemptEnded): void {
     const now = this.options.clock();
     if (end.outcome === 'not_dialed') {
       this.failedRoutes.set(end.taskId, { switchId: end.switchId, lineId: end.lineId, atMs: now });
@@ -265,10 +289,20 @@ export class Scheduler {
 
   private async dispatch(nowMs: number): Promise<boolean> {
     const { worker, store, metrics, logger } = this.options;
+    const fence = this.options.fence ? this.options.fence() : undefined;
+    if (fence === null) return false;
     const budget = worker.spareCapacity();
     if (budget === 0) return false;
-    const { dispatches, denied } = this.core.decide(nowMs, budget);
-    for (const d of denied) metrics.slotDenials.inc({ reason: d.reason, level: d.level });
+    const decided = this.core.decide(nowMs, budget);
+    for (const d of decided.denied) metrics.slotDenials.inc({ reason: d.reason, level: d.level });
+    const dispatches: Array<Dispatch<SchedulerTask> & { workerId: string }> = [];
+    for (const d of decided.dispatches) {
+      const workerId = worker.assignWorker
+        ? worker.assignWorker(d.switchId, d.attemptId)
+        : this.options.workerId;
+      if (workerId === undefined) this.core.cancel(d.attemptId, nowMs);
+      else dispatches.push({ ...d, workerId });
+    }
     if (dispatches.length === 0) return false;
     const claims: Claim[] = dispatches.map((d) => ({
       taskId: d.task.id,
@@ -278,33 +312,55 @@ export class Scheduler {
         taskId: d.task.id,
         campaignId: d.campaignId,
         tenantId: d.tenantId,
-        workerId: this.options.workerId,
+        workerId: d.workerId,
         switchId: d.switchId,
         gatewayId: d.gatewayId,
         lineId: d.lineId,
         callerId: d.callerId,
       },
     }));
-    const won = await store.dispatch.claim(claims, nowMs);
+    let won: boolean[];
+    for (const d of dispatches) this.claiming.add(d.attemptId);
+    try {
+      won = await store.dispatch.claim(claims, nowMs, fence);
+    } catch (error) {
+      // Nothing was taken: the slots go back. A newer leader exists, or the store failed.
+      const now = this.options.clock();
+      for (const d of dispatches) this.giveBack(d, now);
+      if (error instanceof FencedError) {
+        logger.warn('dispatch refused by the store: another scheduler leads now');
+        this.options.onFenced?.();
+        return false;
+      }
+      throw error;
+    } finally {
+      for (const d of dispatches) this.claiming.delete(d.attemptId);
+    }
     const now = this.options.clock();
     dispatches.forEach((d, i) => {
       if (!won[i]) {
         // A stale queue entry (cancelled, or taken elsewhere): harmless, its slots go back.
-        this.core.cancel(d.attemptId, now);
+        this.giveBack(d, now);
         logger.debug({ taskId: d.task.id }, 'stale queue entry skipped');
         return;
       }
       const order = this.orderFor(d, now);
       if (!order) {
-        this.core.cancel(d.attemptId, now);
+        this.giveBack(d, now);
         return;
       }
       metrics.dispatched.inc();
       metrics.lineDispatched.inc({ line: this.lines.get(d.lineId)?.name ?? d.lineId });
       metrics.dispatchDelayMs.observe(Math.max(0, now - d.task.notBefore));
-      worker.dial(order);
+      worker.dial(order, d.workerId);
     });
     return true;
+  }
+
+  /** A decided dispatch that will not go out after all: its slots and its worker's room come back. */
+  private giveBack(d: { attemptId: string; workerId: string }, nowMs: number): void {
+    this.core.cancel(d.attemptId, nowMs);
+    this.options.worker.assignmentDropped?.(d.attemptId);
   }
 
   private orderFor(d: Dispatch<SchedulerTask>, nowMs: number): DialOrder | null {
@@ -466,10 +522,51 @@ export class Scheduler {
     };
   }
 
+  /**
+   * The core's in-flight calls against the store's open attempts, the truth of what is still up.
+   * Runs beside the loop (its read never delays a dispatch). An attempt being claimed is left out
+   * (the store cannot show it yet), and one is freed only when two reads running miss it, so a
+   * claim that commits while a read is under way is never taken for a lost call. The loop runs it
+   * every `reconcileMs`.
+   */
+  async reconcile(): Promise<void> {
+    const held = [...this.core.heldAttempts()].filter((id) => !this.claiming.has(id));
+    if (held.length === 0 && this.suspectedLost.size === 0) return;
+    const open = await this.options.store.dispatch.openAttemptIds();
+    const suspected = new Set<string>();
+    const lost: string[] = [];
+    for (const id of held) {
+      if (open.has(id) || !this.core.holds(id)) continue;
+      if (this.suspectedLost.has(id)) lost.push(id);
+      else suspected.add(id);
+    }
+    this.suspectedLost = suspected;
+    const now = this.options.clock();
+    for (const id of lost) this.core.callEnded(id, null, null, now);
+    this.options.worker.reconcile?.(open, lost);
+    if (lost.length > 0) {
+      this.options.logger.warn(
+        { calls: lost.length, attempts: lost.slice(0, 20) },
+        'calls ended in the store without word to the scheduler; their slots are freed',
+      );
+      this.wakeup.wake();
+    }
+  }
+
   /** Once a second: leases past their lifetime are freed (a lost hang-up), health ticks, expired tasks leave. */
   private async sweep(nowMs: number): Promise<void> {
     if (nowMs - this.lastSweepMs < 1_000) return;
     this.lastSweepMs = nowMs;
+    if (nowMs - this.lastReconcileMs >= this.reconcileMs && !this.reconciling) {
+      this.lastReconcileMs = nowMs;
+      this.reconciling = this.reconcile()
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'reconciling in-flight calls failed'),
+        )
+        .finally(() => {
+          this.reconciling = null;
+        });
+    }
     const lost = this.core.expireLeases(nowMs);
     if (lost.length > 0)
       this.options.logger.warn({ attempts: lost }, 'call leases expired without a hang-up');

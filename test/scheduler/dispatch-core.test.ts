@@ -212,6 +212,33 @@ describe('dispatch core: fairness', () => {
     expect(core.lineHealth('l1', T0 + 600)?.stats.window).toMatchObject({ attempts: 200, answered: 100 });
   });
 
+  it('judges a saturated start on settled calls: fast failures first do not eject, a line that only fails does', () => {
+    const core = makeCore([line('l1', 1000, 100_000), line('l2', 1000, 100_000)]);
+    core.setCampaign(campaign('c', 'A', ['l1']), T0);
+    core.setCampaign(campaign('d', 'A', ['l2']), T0);
+    fill(core, 'c', 200);
+    fill(core, 'd', 200);
+    const d = run(core, T0, T0 + 1_000, 1_000_000);
+    const on = (lineId: string) => d.filter((x) => x.lineId === lineId);
+    expect(on('l1')).toHaveLength(200);
+    // l1: 80 fail fast while the rest ring; then 100 answer and 20 go unanswered.
+    on('l1').forEach((x, i) => {
+      if (i < 80) core.callEnded(x.attemptId, 'busy', { lineId: 'l1', gatewayId: 'gw' }, T0 + 300);
+    });
+    expect(core.drainHealthChanges()).toEqual([]);
+    on('l1').forEach((x, i) => {
+      if (i >= 80 && i < 180) core.callAnswered(x.attemptId, { lineId: 'l1', gatewayId: 'gw' }, T0 + 5_000);
+      if (i >= 180) core.callEnded(x.attemptId, 'no_answer', { lineId: 'l1', gatewayId: 'gw' }, T0 + 30_000);
+    });
+    expect(core.drainHealthChanges()).toEqual([]);
+    // l2: every call is rejected; it goes once two thirds have said so.
+    for (const x of on('l2'))
+      core.callEnded(x.attemptId, 'rejected', { lineId: 'l2', gatewayId: 'gw' }, T0 + 300);
+    expect(core.drainHealthChanges()).toMatchObject([
+      { lineId: 'l2', to: 'ejected', reason: 'dead_line', attempts: 134 },
+    ]);
+  });
+
   it('serves priority first within a campaign', () => {
     const core = makeCore([line('l1', 1000, 1000)]);
     core.setCampaign(campaign('c', 'A', ['l1']), T0);

@@ -153,6 +153,82 @@ describe('line health: ejection', () => {
   });
 });
 
+describe('line health: young windows (calls still unsettled)', () => {
+  /** Feeds outcomes while `unsettled(i)` calls are still out on the line. */
+  function feedWith(health: LineHealth, outcomes: Outcome[], atMs: number, unsettled: (i: number) => number) {
+    const changes: HealthChange[] = [];
+    outcomes.forEach((outcome, i) => {
+      const change = health.record(outcome, atMs + i * 10, unsettled(i));
+      if (change) changes.push(change);
+    });
+    return changes;
+  }
+
+  it('does not read a saturated start’s fast failures as a dead line while answers are still ringing', () => {
+    const health = new LineHealth();
+    // 200 calls out at once; the 60 that fail fast settle first (each leaves one fewer out).
+    expect(feedWith(health, times('busy', 60), T0, (i) => 200 - i - 1)).toEqual([]);
+    // Then the answers and the no-answers: 60 % of the settled calls answered in all.
+    expect(feedWith(health, mix(140, 120), T0 + 10_000, (i) => 140 - i - 1)).toEqual([]);
+    expect(health.state).toBe('healthy');
+  });
+
+  it('still ejects a dead line once its settled calls outnumber twice the unsettled', () => {
+    const health = new LineHealth();
+    const changes = feedWith(health, times('rejected', 200), T0, (i) => 200 - i - 1);
+    expect(changes).toHaveLength(1);
+    // The 134th result: 134 settled against 66 out, no longer young; read as it is.
+    expect(changes[0]).toMatchObject({ reason: 'dead_line', attempts: 134, answerRate: 0 });
+    expect(changes[0]?.unsettled).toBeUndefined();
+  });
+
+  it('ejects a young window whose failures spike even counting every unsettled call as no failure', () => {
+    const health = new LineHealth();
+    // 20 network failures with 15 still out: 20 / 35 > 0.5 whatever the 15 turn out to be.
+    const changes = feedWith(health, times('network_failure', 20), T0, () => 15);
+    expect(changes).toEqual([
+      expect.objectContaining({
+        reason: 'failure_spike',
+        attempts: 20,
+        unsettled: 15,
+        failureShare: 20 / 35,
+      }),
+    ]);
+  });
+
+  it('reads a mature window as it is, however many calls are out (settledPerUnsettled 0 turns it off)', () => {
+    const off = new LineHealth({ settledPerUnsettled: 0 });
+    expect(feedWith(off, times('busy', 20), T0, () => 1_000)[0]?.reason).toBe('dead_line');
+    const on = new LineHealth();
+    expect(feedWith(on, times('busy', 20), T0, () => 10)[0]?.reason).toBe('dead_line');
+    expect(feedWith(new LineHealth(), times('busy', 20), T0, () => 11)).toEqual([]);
+  });
+
+  it('lets a young probe fail but not pass: a passing one waits for its answers to settle', () => {
+    const health = new LineHealth();
+    const t = withHistory(health);
+    const ejection = collapse(health, t);
+    const probeAt = ejection.atMs + 60_000;
+    expect(health.tick(probeAt)?.to).toBe('probing');
+    // Ten answers with twenty calls still out: not yet a verdict.
+    expect(feedWith(health, times('answered', 10), probeAt, () => 20)).toEqual([]);
+    expect(health.state).toBe('probing');
+    // Once the settled outnumber twice the unsettled, it passes.
+    expect(feedWith(health, times('answered', 2), probeAt + 1_000, () => 6)).toEqual([
+      expect.objectContaining({ to: 'healthy', reason: 'probe_passed', attempts: 12 }),
+    ]);
+
+    const failing = new LineHealth();
+    const t2 = withHistory(failing);
+    const second = collapse(failing, t2);
+    expect(failing.tick(second.atMs + 60_000)?.to).toBe('probing');
+    // Ten network failures with six out: fails even if all six turn out well (10 / 16 > 0.5).
+    expect(feedWith(failing, times('network_failure', 10), second.atMs + 60_000, () => 6)).toEqual([
+      expect.objectContaining({ to: 'ejected', reason: 'probe_failed', unsettled: 6 }),
+    ]);
+  });
+});
+
 describe('line health: cooldown, probing and readmission', () => {
   it('probes after the cooldown at probeCapsShare, counting only results from the probe start', () => {
     const health = new LineHealth();
@@ -373,6 +449,7 @@ describe('line health: transitions, policy, restore and stats', () => {
       { answerRateFloor: 1 },
       { baselineMinutes: 0 },
       { baselineMinAttempts: 0.5 },
+      { settledPerUnsettled: -1 },
     ];
     for (const policy of bad) {
       const field = Object.keys(policy)[0] as string;
