@@ -27,7 +27,13 @@ import type { CommandReply } from './message.js';
 import { type EslClientOptions, type EslClientStatus, type EslLogger, resolveOptions } from './options.js';
 
 export type { SendmsgMessage } from './commands.js';
-export type { EslClientOptions, EslClientStatus, EslLogger, LivenessOptions } from './options.js';
+export type {
+  EslClientOptions,
+  EslClientStatus,
+  EslEventFormat,
+  EslLogger,
+  LivenessOptions,
+} from './options.js';
 
 export interface BackgroundJob {
   readonly jobUuid: string;
@@ -65,6 +71,11 @@ export class EslClient {
 
   get status(): EslClientStatus {
     return this.#connection.status;
+  }
+
+  /** Bytes read from the switch so far, over every (re)connection: what subscriptions cost on the wire. */
+  get bytesReceived(): number {
+    return this.#connection.bytesReceived;
   }
 
   /** Filters currently applied (and re-applied after a reconnect). */

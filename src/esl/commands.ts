@@ -4,6 +4,7 @@
  * here. Each rendering ends with the blank line that terminates an ESL command.
  */
 import { EslInputError } from './errors.js';
+import type { EslEventFormat } from './options.js';
 import type { ReplyKind } from './reply-queue.js';
 import {
   assertAppName,
@@ -58,7 +59,11 @@ export function assertEventNames(names: readonly string[]): void {
   }
 }
 
-export function renderEventSubscription(format: 'plain' | 'json', names: readonly string[]): WireCommand {
+const EVENT_FORMATS: ReadonlySet<string> = new Set<EslEventFormat>(['plain', 'json', 'xml']);
+
+export function renderEventSubscription(format: EslEventFormat, names: readonly string[]): WireCommand {
+  // Options may come from configuration files, past the type checker.
+  if (!EVENT_FORMATS.has(format)) throw new EslInputError(`invalid event format ${JSON.stringify(format)}`);
   assertEventNames(names);
   if (names.length === 0) throw new EslInputError('no event names to subscribe');
   return reply(`event ${format} ${names.join(' ')}\n\n`);

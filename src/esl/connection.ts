@@ -254,7 +254,11 @@ export class EslConnection {
     }
   }
 
+  /** Bytes read from the switch over the life of this client (all connections). */
+  bytesReceived = 0;
+
   #onData(current: Socketed, chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
     if (current.dropped || current.closing) return;
     try {
       current.parser.push(chunk, (frame) => this.#onFrame(current, frame));

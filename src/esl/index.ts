@@ -9,6 +9,7 @@ export {
   EslClient,
   type EslClientOptions,
   type EslClientStatus,
+  type EslEventFormat,
   type EslLogger,
   type LivenessOptions,
   type SendmsgMessage,
@@ -45,7 +46,7 @@ export {
   playbackFacts,
 } from './event.js';
 export { type Frame, FrameParser, type FrameParserOptions } from './frame-parser.js';
-export { type CommandReply, decodeMessage, type EslMessage } from './message.js';
+export { type CommandReply, decodeMessage, decodeXmlEvent, type EslMessage } from './message.js';
 export {
   buildOriginateCommand,
   isValidDestination,

@@ -8,7 +8,9 @@ import { EslProtocolError } from './errors.js';
 import { createEvent, type EslEvent } from './event.js';
 import type { Frame } from './frame-parser.js';
 import { PlainHeaders } from './plain-headers.js';
-import { urlDecode } from './url-decode.js';
+import { decodeXmlEvent } from './xml-event.js';
+
+export { decodeXmlEvent };
 
 export interface CommandReply {
   /** Reply-Text, e.g. "+OK accepted", "-ERR invalid", "+OK Job-UUID: …". */
@@ -125,34 +127,6 @@ function jsonHeaderValue(value: unknown): string | undefined {
     return `ARRAY::${value.join('|:')}`;
   }
   return undefined;
-}
-
-const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function xmlUnescape(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});/g, (_, entity: string) => {
-    if (entity.startsWith('#x')) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16));
-    if (entity.startsWith('#')) return String.fromCodePoint(Number(entity.slice(1)));
-    return XML_ENTITIES[entity]!;
-  });
-}
-
-/**
- * XML events (switch_event_xmlize): <event><headers><Name>url-encoded value</Name>…</headers>
- * <Content-Length>n</Content-Length><body>text</body></event>.
- */
-export function decodeXmlEvent(text: string): EslEvent {
-  const headersMatch = /<event>\s*<headers>([\s\S]*?)<\/headers>/.exec(text);
-  if (!headersMatch) throw new EslProtocolError('text/event-xml body has no <event><headers>');
-  const headers = new Map<string, string>();
-  const element = /<([A-Za-z_][^\s<>/]*)>([^<]*)<\/\1>|<([A-Za-z_][^\s<>/]*)\s*\/>|(\S)/g;
-  for (const match of headersMatch[1]!.matchAll(element)) {
-    if (match[4] !== undefined) throw new EslProtocolError('malformed header in text/event-xml');
-    const name = match[1] ?? match[3]!;
-    if (!headers.has(name)) headers.set(name, urlDecode(xmlUnescape(match[2] ?? '')));
-  }
-  const bodyMatch = /<body>([\s\S]*)<\/body>\s*<\/event>/.exec(text);
-  return requireName(createEvent(headers, bodyMatch ? xmlUnescape(bodyMatch[1]!) : undefined));
 }
 
 function requireName(event: EslEvent): EslEvent {

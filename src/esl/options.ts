@@ -4,6 +4,9 @@
  */
 import type { BackoffPolicy } from './backoff.js';
 
+/** How events come over the socket: text/event-plain, text/event-json or text/event-xml. */
+export type EslEventFormat = 'plain' | 'json' | 'xml';
+
 export type EslClientStatus = 'idle' | 'connecting' | 'authenticating' | 'ready' | 'reconnecting' | 'closed';
 
 /** pino-compatible. */
@@ -29,9 +32,10 @@ export interface EslClientOptions {
   host: string;
   port: number;
   password: string;
-  /** Subscribed after auth (and after every reconnect) with `event plain|json <names>`. */
+  /** Subscribed after auth (and after every reconnect) with `event plain|json|xml <names>`. */
   events: readonly string[];
-  format?: 'plain' | 'json';
+  /** Default plain. Every format decodes to the same typed events. */
+  format?: EslEventFormat;
   /** Applied after auth and re-applied after every reconnect, with those added by filter(). */
   filters?: ReadonlyArray<readonly [header: string, value: string]>;
   /** TCP connect + auth + subscription must finish within this. Default 5000. */

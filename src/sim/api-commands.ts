@@ -15,6 +15,7 @@ import {
   statusText,
   VERSION_TEXT,
 } from './reports.js';
+import { profileOfGateway, type SofiaProfile } from './sofia-profiles.js';
 import type { SwitchLimits } from './switch-limits.js';
 
 export interface GatewayStats {
@@ -27,6 +28,7 @@ export interface ApiCommandHost {
   readonly channels: ReadonlyMap<string, Channel>;
   readonly limits: SwitchLimits;
   readonly gatewayStats: ReadonlyMap<string, GatewayStats>;
+  readonly sofiaProfiles: readonly SofiaProfile[];
   readonly callControl: CallControl;
   startedMs(): number;
   counters(): SwitchCounters;
@@ -102,11 +104,20 @@ function show(args: string, host: ApiCommandHost): string {
 
 function sofia(argv: string[], host: ApiCommandHost): string {
   if (argv[0] !== 'status') return '-ERR Unknown command!\n';
-  if (argv[1] === undefined) return sofiaStatusText([...host.gatewayStats.keys()]);
+  if (argv[1] === undefined) {
+    const calls = [...host.channels.values()];
+    return sofiaStatusText(
+      host.sofiaProfiles,
+      (profile) =>
+        calls.filter((call) => profile.gateways.some((g) => g.name === call.params.gateway)).length,
+    );
+  }
   if (argv[1] === 'gateway' && argv[2] !== undefined) {
     const stats = host.gatewayStats.get(argv[2]);
-    if (!stats) return 'Invalid Gateway!\n';
+    const placed = profileOfGateway(host.sofiaProfiles, argv[2]);
+    if (!stats || !placed) return 'Invalid Gateway!\n';
     return sofiaGatewayText(argv[2], {
+      profile: placed.profile,
       uptimeSec: Math.floor((Date.now() - host.startedMs()) / 1000),
       ...stats,
     });

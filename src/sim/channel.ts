@@ -45,6 +45,7 @@ export class Channel {
   private timer: NodeJS.Timeout | undefined;
   private progressed = false;
   private hangupPending = false;
+  private vanished = false;
   private jobDone = false;
   private answeredUs = 0;
   private progressUs = 0;
@@ -113,20 +114,21 @@ export class Channel {
     if (this.phase === 'ended' || this.hangupPending) return false;
     this.hangupPending = true;
     clearTimeout(this.timer);
-    const answered = this.phase === 'answered';
-    setImmediate(() =>
-      this.hangUp(
-        answered
-          ? {
-              script: CALL_SCRIPTS.killAfterAnswer,
-              cause,
-              sipStatus: 200,
-              sipPhrase: 'OK',
-              disposition: 'send_bye',
-            }
-          : this.cancelled(cause),
-      ),
-    );
+    setImmediate(() => this.hangUp(this.killed(cause)));
+    return true;
+  }
+
+  /**
+   * switch_core_session_hupall (fsctl shutdown): the core's thread hangs the call up, and
+   * switch_channel_perform_hangup fires CHANNEL_HANGUP there and then; the channel's own thread
+   * runs the rest of the hangup (UNPARK … CS_DESTROY) on its next turn, while the core goes on
+   * unloading modules (fixture 90). A call still ringing is cancelled as by a kill (not recorded).
+   * Returns false when the call is already gone.
+   */
+  hangUpFromCore(cause: string): boolean {
+    if (this.phase === 'ended') return false;
+    this.hangupPending = true;
+    this.hangUp(this.killed(cause, CALL_SCRIPTS.shutdownAfterAnswer), 'rest on the next turn');
     return true;
   }
 
@@ -134,6 +136,19 @@ export class Channel {
   vanish(): void {
     clearTimeout(this.timer);
     this.phase = 'ended';
+    this.vanished = true;
+  }
+
+  /** How a call hangs up when told to: an answered one sends BYE, one still ringing CANCEL. */
+  private killed(cause: string, afterAnswer: CompiledScript = CALL_SCRIPTS.killAfterAnswer): Hangup {
+    if (this.phase !== 'answered') return this.cancelled(cause);
+    return {
+      script: afterAnswer,
+      cause,
+      sipStatus: 200,
+      sipPhrase: 'OK',
+      disposition: 'send_bye',
+    };
   }
 
   private cancelled(cause: string): Hangup {
@@ -163,7 +178,7 @@ export class Channel {
     );
   }
 
-  private hangUp(hangup: Hangup): void {
+  private hangUp(hangup: Hangup, split?: 'rest on the next turn'): void {
     if (this.phase === 'ended') return;
     clearTimeout(this.timer);
     this.phase = 'ended';
@@ -176,8 +191,20 @@ export class Channel {
     v.set('sip_phrase', hangup.sipPhrase);
     v.set('disposition', hangup.disposition);
     this.setCdrValues(endUs);
-    this.run(hangup.script, `-ERR ${hangup.cause}\n`);
-    this.host.ended(this, hangup.cause);
+    const jobResult = `-ERR ${hangup.cause}\n`;
+    if (split === undefined) {
+      this.run(hangup.script, jobResult);
+      this.host.ended(this, hangup.cause);
+      return;
+    }
+    const afterHangup =
+      hangup.script.findIndex((s) => s !== 'BACKGROUND_JOB' && s.event === 'CHANNEL_HANGUP') + 1;
+    this.run(hangup.script.slice(0, afterHangup), jobResult);
+    setImmediate(() => {
+      if (this.vanished) return;
+      this.run(hangup.script.slice(afterHangup), jobResult);
+      this.host.ended(this, hangup.cause);
+    });
   }
 
   /** The CDR variables of CHANNEL_HANGUP_COMPLETE, computed as switch_channel.c does. */

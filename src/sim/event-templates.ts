@@ -115,13 +115,15 @@ const setup = compileScript(recorded.SETUP, []);
 const ringing = compileScript(recorded.RINGING, setup.vars);
 const answer = compileScript(recorded.ANSWER, ringing.vars);
 
-/** Event sequences per call stage, in the order FreeSWITCH 1.10.12 fires them (fixtures 20–23, 60). */
+/** Event sequences per call stage, in the order FreeSWITCH 1.10.12 fires them (fixtures 20–23, 60, 90). */
 export const CALL_SCRIPTS = {
   setup: setup.steps,
   ringing: ringing.steps,
   answer: answer.steps,
   remoteBye: compileScript(recorded.REMOTE_BYE, answer.vars).steps,
   killAfterAnswer: compileScript(recorded.KILL_AFTER_ANSWER, answer.vars).steps,
+  /** fsctl shutdown (fixture 90): unlike a kill, its state events carry the variables. */
+  shutdownAfterAnswer: compileScript(recorded.SHUTDOWN_AFTER_ANSWER, answer.vars).steps,
   refused: compileScript(recorded.REFUSED, setup.vars).steps,
   noAnswer: compileScript(recorded.NO_ANSWER, ringing.vars).steps,
   invalidGateway: compileScript(recorded.INVALID_GATEWAY, []).steps,

@@ -9,9 +9,19 @@
  * from it: one serialiser of header values, not two that could drift apart.
  */
 
-/** switch_xml_ampencode for element text: &, < and > (quotes stay as they are outside attributes). */
+const XML_TEXT_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '\r': '&#xD;',
+};
+
+/**
+ * switch_xml_ampencode for element text: &, < and >, and CR as a character reference (quotes, tabs
+ * and line feeds stay as they are outside attributes).
+ */
 export function xmlEscape(text: string): string {
-  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+  return text.replace(/[&<>\r]/g, (c) => XML_TEXT_ESCAPES[c]!);
 }
 
 /** `plain` is a text/event-plain body: header lines, a blank line, optionally a body after a Content-Length line. */

@@ -7,6 +7,7 @@
  * stopped with live calls (the calls vanished; no switch reported anything).
  */
 export type { CarrierVerdict } from './carrier.js';
+export type { CdrEncode, CdrPosterOptions, CdrPosterStats } from './cdr-poster.js';
 export {
   type SimCluster,
   type SimClusterOptions,
@@ -14,6 +15,12 @@ export {
   startSimCluster,
 } from './cluster.js';
 export { type GroundTruth, type GroundTruthEntry, readGroundTruthFile } from './ground-truth.js';
+export {
+  type LoadedModule,
+  type ModuleInterface,
+  type ModuleInterfaceType,
+  VANILLA_1_10_12_MODULES,
+} from './loaded-modules.js';
 export type { SimNodeOptions } from './node.js';
 export {
   type CarrierModel,
@@ -23,3 +30,4 @@ export {
   type SimProfile,
   SimProfileError,
 } from './profile.js';
+export { defaultSofiaProfiles, type SofiaGateway, type SofiaProfile } from './sofia-profiles.js';

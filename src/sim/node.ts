@@ -4,19 +4,29 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { type ApiCommandHost, runApiCommand } from './api-commands.js';
+import { API_EVENT_CALLED_FROM, apiEvent } from './api-event.js';
 import { executeApplication } from './applications.js';
 import { CallControl } from './call-control.js';
 import type { Carrier } from './carrier.js';
 import { isKnownCause } from './causes.js';
+import type { ChannelReportSink } from './cdr-poster.js';
 import { Channel, type ChannelHost } from './channel.js';
 import { type EventOrigin, originHeaders, type SimEvent, SimpleEvent } from './event.js';
 import { CALL_SCRIPTS, CallValues, ChannelEvent, type CompiledStep } from './event-templates.js';
 import type { GroundTruthLog } from './ground-truth.js';
 import { heartbeatEvents, type SwitchCounters } from './heartbeat.js';
+import { hostsCalls, type LoadedModule, moduleUnloadEvents } from './loaded-modules.js';
 import { ORIGINATE_USAGE, parseOriginate } from './originate.js';
 import type { SeededRandom } from './random.js';
 import { Session, type SessionHost } from './session.js';
-import { moduleUnloadEvents, SHUTDOWN_CLOSE_DELAY_MS, SHUTDOWN_NOTICE, shutdownEvent } from './shutdown.js';
+import {
+  profilesCarrying,
+  SHUTDOWN_CLOSE_DELAY_MS,
+  SHUTDOWN_NOTICE,
+  shutdownEvent,
+  sofiaShutdownEvents,
+} from './shutdown.js';
+import type { SofiaProfile } from './sofia-profiles.js';
 import { SwitchLimits } from './switch-limits.js';
 
 export interface SimNodeOptions {
@@ -33,11 +43,31 @@ export interface SimNodeContext {
   host: string;
   password: string;
   carriers: ReadonlyMap<string, Carrier>;
+  /** What `sofia status` reports: the profiles and which gateway sits on which. */
+  sofiaProfiles: readonly SofiaProfile[];
+  /** What a shutdown unloads, in order (MODULE_UNLOAD events; loaded-modules.ts). */
+  loadedModules: readonly LoadedModule[];
   random: SeededRandom;
   groundTruth: GroundTruthLog;
   timeScale: number;
   simStartMs: number;
   heartbeatIntervalMs: number;
+  /** mod_json_cdr: told of every channel that reaches its reporting state. */
+  callRecords?: ChannelReportSink;
+}
+
+/** A bgapi command in flight: its Job-UUID and the API event it fires when it returns. */
+interface BackgroundJob {
+  jobUuid: string;
+  command: string;
+  args: string;
+  fireApiEvent: () => void;
+}
+
+/** A `fsctl shutdown` under way: what runs once the last call is destroyed, and the closing timer. */
+interface ShutdownRun {
+  onNoCalls?: () => void;
+  closeTimer?: NodeJS.Timeout;
 }
 
 export class SimNodeServer implements SessionHost, ChannelHost {
@@ -54,8 +84,11 @@ export class SimNodeServer implements SessionHost, ChannelHost {
   private startedMs = Date.now();
   private nextSessionId = 1;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Heartbeats since start-up (or restart). */
+  private heartbeats = 0;
   private readonly gatewayStats = new Map<string, { callsOut: number; failedCallsOut: number }>();
-  private shuttingDown = false;
+  /** Set from `fsctl shutdown` until the sockets close (or a crash or restart ends it). */
+  private shutdownRun: ShutdownRun | undefined;
   /** Events dropped because a listener did not read (FreeSWITCH's lost_events). */
   lostEvents = 0;
   private readonly apiHost: ApiCommandHost;
@@ -86,6 +119,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
       channels: this.channels,
       limits: this.limits,
       gatewayStats: this.gatewayStats,
+      sofiaProfiles: ctx.sofiaProfiles,
       callControl: this.callControl,
       startedMs: () => this.startedMs,
       counters: () => this.counters(),
@@ -122,6 +156,9 @@ export class SimNodeServer implements SessionHost, ChannelHost {
   /** Crash: sockets destroyed without a word, calls gone without events, listener closed. */
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    // A crash in the middle of a shutdown ends it: nothing more is sent, nothing closes later.
+    clearTimeout(this.shutdownRun?.closeTimer);
+    this.shutdownRun = undefined;
     for (const channel of this.channels.values()) {
       channel.vanish();
       this.ctx.groundTruth.record({
@@ -147,6 +184,7 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     this.coreUuid = this.ctx.random.uuid();
     this.limits.reset();
     this.sequence = 0;
+    this.heartbeats = 0;
     await this.listen();
   }
 
@@ -220,36 +258,43 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     return runApiCommand(command, args, this.apiHost);
   }
 
+  beginApiEvent(command: string, args: string): () => void {
+    const event = apiEvent(this.origin(API_EVENT_CALLED_FROM), command, args);
+    return () => this.emit(event);
+  }
+
   bgapi(command: string, args: string, jobUuid: string): void {
+    const job: BackgroundJob = { jobUuid, command, args, fireApiEvent: this.beginApiEvent(command, args) };
     if (command === 'originate') {
-      this.originate(args, jobUuid);
+      this.originate(args, job);
       return;
     }
     // FreeSWITCH runs the job on its own thread: the result always follows the command/reply.
     setImmediate(() => {
       const result = this.api(command, args);
-      if (typeof result === 'string') this.fireJob(jobUuid, command, args, result);
-      else result.then((body) => this.fireJob(jobUuid, command, args, body));
+      if (typeof result === 'string') this.fireJob(job, result);
+      else result.then((body) => this.fireJob(job, body));
     });
   }
 
   // --- ChannelHost ---
 
   fire(channel: Channel, step: CompiledStep): void {
-    this.emit(new ChannelEvent(step, channel.values, this.origin(step.calledFrom), channel.uuid));
+    const event = new ChannelEvent(step, channel.values, this.origin(step.calledFrom), channel.uuid);
+    this.emit(event);
+    // CHANNEL_HANGUP_COMPLETE fires in the reporting state, where mod_json_cdr writes its record.
+    if (step.event === 'CHANNEL_HANGUP_COMPLETE') this.ctx.callRecords?.channelReported(event);
   }
 
-  private readonly pendingJobs = new Map<
-    Channel,
-    { jobUuid: string | undefined; args: string; resolve?: (body: string) => void }
-  >();
+  /** Originates waiting for their result: a bgapi job, or the api/response of a blocking api. */
+  private readonly pendingJobs = new Map<Channel, BackgroundJob | ((body: string) => void)>();
 
   completeJob(channel: Channel, result: string): void {
     const job = this.pendingJobs.get(channel);
     if (!job) return;
     this.pendingJobs.delete(channel);
-    if (job.resolve) job.resolve(result);
-    else if (job.jobUuid !== undefined) this.fireJob(job.jobUuid, 'originate', job.args, result);
+    if (typeof job === 'function') job(result);
+    else this.fireJob(job, result);
   }
 
   answered(channel: Channel): void {
@@ -273,6 +318,12 @@ export class SimNodeServer implements SessionHost, ChannelHost {
       cause,
       answered,
     });
+    const run = this.shutdownRun;
+    if (this.channels.size === 0 && run?.onNoCalls) {
+      const next = run.onNoCalls;
+      run.onNoCalls = undefined;
+      next();
+    }
   }
 
   realMs(simMs: number): number {
@@ -296,18 +347,20 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     for (const session of this.sessions) session.deliver(event);
   }
 
-  private fireJob(jobUuid: string, command: string, args: string, body: string): void {
+  /** The job's command returned: its API event, then BACKGROUND_JOB with the result (fixture 36). */
+  private fireJob(job: BackgroundJob, body: string): void {
+    job.fireApiEvent();
     const headers = originHeaders('BACKGROUND_JOB', this.origin(['mod_event_socket.c', 'api_exec', '1572']));
-    headers.push(['Job-UUID', jobUuid], ['Job-Command', command]);
-    if (args !== '') headers.push(['Job-Command-Arg', args]);
+    headers.push(['Job-UUID', job.jobUuid], ['Job-Command', job.command]);
+    if (job.args !== '') headers.push(['Job-Command-Arg', job.args]);
     this.emit(new SimpleEvent('BACKGROUND_JOB', headers, body));
   }
 
   /**
-   * Both forms of originate. With a jobUuid (bgapi) the result goes out as BACKGROUND_JOB and
+   * Both forms of originate. With a job (bgapi) the result goes out as BACKGROUND_JOB and
    * nothing is returned; without (api) the returned Promise resolves to the api/response body.
    */
-  private originate(args: string, jobUuid: string | undefined): Promise<string> | undefined {
+  private originate(args: string, job: BackgroundJob | undefined): Promise<string> | undefined {
     const atMs = Date.now();
     const request = parseOriginate(args);
     const uuid = request.variables.get('origination_uuid') ?? this.ctx.random.uuid();
@@ -319,14 +372,14 @@ export class SimNodeServer implements SessionHost, ChannelHost {
         gateway,
         destination,
         uuid,
-        jobUuid: jobUuid ?? '',
+        jobUuid: job?.jobUuid ?? '',
         variables: Object.fromEntries(request.variables),
         accepted,
         ...(cause === undefined ? {} : { cause }),
       });
     const finish = (body: string): Promise<string> | undefined => {
-      if (jobUuid === undefined) return Promise.resolve(body);
-      setImmediate(() => this.fireJob(jobUuid, 'originate', args, body));
+      if (job === undefined) return Promise.resolve(body);
+      setImmediate(() => this.fireJob(job, body));
       return undefined;
     };
     if (request.kind === 'error') {
@@ -340,6 +393,11 @@ export class SimNodeServer implements SessionHost, ChannelHost {
           ?.trim(),
       );
       return finish(request.reply);
+    }
+    // switch_core_session_outgoing_channel: no new call once the switch is shutting down.
+    if (this.shutdownRun) {
+      record(false, request.gateway, request.destination, 'SYSTEM_SHUTDOWN');
+      return finish('-ERR SYSTEM_SHUTDOWN\n');
     }
     // switch_core_session_request_uuid: a duplicate uuid, the SPS budget or max-sessions refuse
     // the session before any channel exists; mod_sofia then reports DESTINATION_OUT_OF_ORDER.
@@ -381,10 +439,10 @@ export class SimNodeServer implements SessionHost, ChannelHost {
     );
     this.channels.set(uuid, channel);
     let result: Promise<string> | undefined;
-    if (jobUuid === undefined) {
-      result = new Promise<string>((resolve) => this.pendingJobs.set(channel, { jobUuid, args, resolve }));
+    if (job === undefined) {
+      result = new Promise<string>((resolve) => this.pendingJobs.set(channel, resolve));
     } else {
-      this.pendingJobs.set(channel, { jobUuid, args });
+      this.pendingJobs.set(channel, job);
     }
     const simNowMs = (atMs - this.ctx.simStartMs) / this.ctx.timeScale;
     // The channel's first events follow the command/reply, as FreeSWITCH's originate thread does.
@@ -402,34 +460,59 @@ export class SimNodeServer implements SessionHost, ChannelHost {
 
   private sendHeartbeat(): void {
     const origin = (calledFrom: readonly [string, string, string]) => this.origin(calledFrom);
-    for (const event of heartbeatEvents(this.counters(), origin, this.ctx.heartbeatIntervalMs))
+    this.heartbeats++;
+    const { heartbeatIntervalMs } = this.ctx;
+    for (const event of heartbeatEvents(this.counters(), origin, heartbeatIntervalMs, this.heartbeats))
       this.emit(event);
   }
 
-  /** fsctl shutdown (shutdown.ts): events, SYSTEM_SHUTDOWN hangups, then a notice and EOF on every socket. */
+  /** fsctl shutdown (shutdown.ts): events, SYSTEM_SHUTDOWN hangups, unloads, then a notice and EOF on every socket. */
   private shutdown(): void {
-    if (this.shuttingDown || !this.server) return;
-    this.shuttingDown = true;
+    if (this.shutdownRun || !this.server) return;
+    const run: ShutdownRun = {};
+    this.shutdownRun = run;
     clearInterval(this.heartbeat);
     const origin = (calledFrom: readonly [string, string, string]) => this.origin(calledFrom);
     this.emit(shutdownEvent(origin));
-    for (const channel of [...this.channels.values()]) channel.kill('SYSTEM_SHUTDOWN');
-    // Channel hangups run on their own turn (Channel.kill); the unloads follow them, and the
-    // sockets close only after that, however short the (time-scaled) delay.
-    setImmediate(() => {
-      for (const event of moduleUnloadEvents(origin)) this.emit(event);
-      setTimeout(() => this.closeAfterShutdown(), this.realMs(SHUTDOWN_CLOSE_DELAY_MS)).unref();
-    });
+    const live = [...this.channels.values()];
+    const profilesWithCalls = profilesCarrying(
+      live.map((channel) => channel.params.gateway),
+      this.ctx.sofiaProfiles,
+    );
+    for (const channel of live) channel.hangUpFromCore('SYSTEM_SHUTDOWN');
+    const modules = this.ctx.loadedModules;
+    // The core unloads one module after another: one whose endpoint has calls, and all after it, wait.
+    const waitsForCalls = modules.findIndex(hostsCalls);
+    const unloadNow = waitsForCalls === -1 || live.length === 0 ? modules : modules.slice(0, waitsForCalls);
+    for (const module of unloadNow) for (const event of moduleUnloadEvents(module, origin)) this.emit(event);
+    const finish = () => {
+      if (this.shutdownRun !== run) return;
+      for (const module of modules.slice(unloadNow.length)) {
+        for (const event of moduleUnloadEvents(module, origin)) this.emit(event);
+      }
+      if (modules.some((module) => module.key === 'mod_sofia')) {
+        for (const event of sofiaShutdownEvents(this.ctx.sofiaProfiles, profilesWithCalls, origin)) {
+          this.emit(event);
+        }
+      }
+      run.closeTimer = setTimeout(() => this.closeAfterShutdown(run), this.realMs(SHUTDOWN_CLOSE_DELAY_MS));
+      run.closeTimer.unref();
+    };
+    // The calls' own hangups run on their next turn (Channel.hangUpFromCore); what waits on them
+    // goes on when the last one is destroyed.
+    if (this.channels.size === 0) finish();
+    else run.onNoCalls = finish;
   }
 
-  private closeAfterShutdown(): void {
+  private closeAfterShutdown(run: ShutdownRun): void {
+    if (this.shutdownRun !== run) return;
+    this.shutdownRun = undefined;
     for (const session of this.sessions) {
       session.write(SHUTDOWN_NOTICE);
       session.close();
     }
     const server = this.server;
     this.server = undefined;
-    this.shuttingDown = false;
     server?.close();
   }
 }

@@ -1,4 +1,11 @@
-/** Carrier models: how each gateway's far end behaves. Validated, because profiles come from files. */
+/**
+ * Carrier models: how each gateway's far end behaves, and optionally the sofia profiles the gateways
+ * sit on (sofia-profiles.ts). Validated, because profiles come from files.
+ */
+import { type LoadedModule, parseLoadedModules } from './loaded-modules.js';
+import { SimProfileError } from './profile-error.js';
+import { parseSofiaProfiles, type SofiaProfile } from './sofia-profiles.js';
+
 export interface Range {
   minMs: number;
   maxMs: number;
@@ -23,11 +30,16 @@ export interface CarrierModel {
 
 export interface SimProfile {
   gateways: Record<string, CarrierModel>;
+  /** What `sofia status` reports; default: every gateway on `external` (defaultSofiaProfiles). */
+  sofia?: SofiaProfile[];
+  /**
+   * The loaded modules, in the order a shutdown unloads them (its MODULE_UNLOAD events); default:
+   * those of the recorded vanilla 1.10.12 build (VANILLA_1_10_12_MODULES).
+   */
+  modules?: LoadedModule[];
 }
 
-export class SimProfileError extends Error {
-  override readonly name = 'SimProfileError';
-}
+export { SimProfileError };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -97,7 +109,10 @@ export function parseSimProfile(json: unknown): SimProfile {
   }
   if (Object.keys(gateways).length === 0)
     throw new SimProfileError('profile.gateways must name at least one gateway');
-  return { gateways };
+  const profile: SimProfile = { gateways };
+  if (json.sofia !== undefined) profile.sofia = parseSofiaProfiles(json.sofia, Object.keys(gateways));
+  if (json.modules !== undefined) profile.modules = parseLoadedModules(json.modules);
+  return profile;
 }
 
 const RING: Range = { minMs: 2_000, maxMs: 12_000 };

@@ -1,5 +1,6 @@
 /** Texts of the status-like api commands, laid out as FreeSWITCH 1.10.12 prints them (fixtures 10–17). */
 import { localStamp } from './event.js';
+import type { SofiaProfile } from './sofia-profiles.js';
 
 export const VERSION_TEXT =
   'FreeSWITCH Version 1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit (git a88d069 2024-08-02 21:02:27Z 64bit)\n';
@@ -38,20 +39,40 @@ export function statusText(c: SwitchCounters): string {
   );
 }
 
-export function sofiaStatusText(gateways: readonly string[]): string {
+/**
+ * `sofia status` (mod_sofia's cmd_status; fixture 12). FreeSWITCH walks its profile hash, whose
+ * order is the hash's; we print every alias first, then each profile followed by its gateways, in
+ * the order configured — which is how the recorded switch's vanilla layout came out. A profile's
+ * `RUNNING (n)` counts the calls on it.
+ */
+export function sofiaStatusText(
+  profiles: readonly SofiaProfile[],
+  callsOn: (profile: SofiaProfile) => number,
+): string {
   const row = (name: string, type: string, data: string, state: string) =>
-    `${name.padStart(25)}\t${type.padStart(7)}\t${data.padStart(42)}\t${state}\n`;
+    `${name.padStart(25)}\t${type.padStart(7)}\t  ${data.padStart(40)}\t${state}\n`;
   const rule = `${'='.repeat(97)}\n`;
   let out = row('Name', 'Type', 'Data', 'State') + rule;
-  out += row('127.0.0.1', 'alias', 'internal', 'ALIASED');
-  out += row('external', 'profile', 'sip:mod_sofia@127.0.0.1:5080', 'RUNNING (0)');
-  for (const gateway of gateways)
-    out += row(`external::${gateway}`, 'gateway', `sip:${gateway}@127.0.0.1:5090`, 'NOREG');
-  out += row('internal', 'profile', 'sip:mod_sofia@127.0.0.1:5060', 'RUNNING (0)');
-  return `${out + rule}2 profiles 1 alias\n`;
+  let aliases = 0;
+  for (const profile of profiles) {
+    for (const alias of profile.aliases) {
+      out += row(alias, 'alias', profile.name, 'ALIASED');
+      aliases++;
+    }
+  }
+  for (const profile of profiles) {
+    out += row(profile.name, 'profile', profile.url, `RUNNING (${callsOn(profile)})`);
+    for (const gateway of profile.gateways) {
+      out += row(`${profile.name}::${gateway.name}`, 'gateway', gateway.registerTo, 'NOREG');
+    }
+  }
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return `${out}${rule}${count(profiles.length, 'profile', 'profiles')} ${count(aliases, 'alias', 'aliases')}\n`;
 }
 
 export interface GatewayCounters {
+  /** The sofia profile the gateway sits on, and that profile's contact (`sip:mod_sofia@ip:port`). */
+  profile: SofiaProfile;
   uptimeSec: number;
   callsOut: number;
   failedCallsOut: number;
@@ -59,16 +80,17 @@ export interface GatewayCounters {
 
 export function sofiaGatewayText(name: string, c: GatewayCounters): string {
   const rule = '='.repeat(97);
+  const profileHost = c.profile.url.slice(c.profile.url.indexOf('@') + 1);
   return [
     rule,
     `Name    \t${name}`,
-    'Profile \texternal',
+    `Profile \t${c.profile.name}`,
     'Scheme  \tDigest',
     'Realm   \t127.0.0.1:5090',
     `Username\t${name}`,
     'Password\tyes',
     `From    \t<sip:${name}@127.0.0.1:5090>`,
-    `Contact \t<sip:gw+${name}@127.0.0.1:5080;transport=udp;gw=${name}>`,
+    `Contact \t<sip:gw+${name}@${profileHost};transport=udp;gw=${name}>`,
     `Exten   \t${name}`,
     `To      \tsip:${name}@127.0.0.1:5090`,
     'Proxy   \tsip:127.0.0.1:5090',

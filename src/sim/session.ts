@@ -15,6 +15,8 @@ export interface SessionHost {
   readonly password: string;
   /** Runs an api command; a Promise for the ones that block the socket (api originate). */
   api(command: string, args: string): string | Promise<string>;
+  /** Creates the API event of an api command as it starts; the returned function fires it. */
+  beginApiEvent(command: string, args: string): () => void;
   /** Starts a bgapi job; the BACKGROUND_JOB event follows through the normal event path. */
   bgapi(command: string, args: string, jobUuid: string): void;
   newUuid(): string;
@@ -34,6 +36,13 @@ const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** mod_event_socket's MAX_MISSED: more lost events than this and the listener is killed. */
 const MAX_LOST_EVENTS = 500;
 
+/** An api command that holds the socket until it returns (api originate). */
+interface BlockingApi {
+  body: Promise<string>;
+  /** Runs once the api/response is written. */
+  replied: () => void;
+}
+
 export class Session {
   private readonly reader = new CommandReader();
   private authed = false;
@@ -48,8 +57,9 @@ export class Session {
   lostEvents = 0;
   /** Fault injection: probability of silently losing each event; writes held until this time. */
   loseProbability = 0;
-  private stalledUntil = 0;
-  private stalled: string[] = [];
+  /** Writes held by stall(); undefined when not stalled. Cleared only by the stall's own timer. */
+  private stalled: string[] | undefined;
+  private stallCount = 0;
   private unsent: string[] = [];
   private flushScheduled = false;
 
@@ -73,11 +83,15 @@ export class Session {
 
   /** Fault injection: hold everything written for `ms`, then flush it at once. */
   stall(ms: number): void {
-    this.stalledUntil = Date.now() + ms;
+    this.stalled ??= [];
+    const stall = ++this.stallCount;
+    // The timer, not the wall clock, ends the stall: comparing with Date.now() let a frame written
+    // after the deadline but before this timer ran overtake the held ones (replies out of order).
+    // A later stall() extends this one: only the latest timer releases.
     setTimeout(() => {
-      const held = this.stalled.join('');
-      this.stalled = [];
-      this.stalledUntil = 0;
+      if (stall !== this.stallCount) return;
+      const held = (this.stalled ?? []).join('');
+      this.stalled = undefined;
       if (held) this.write(held);
     }, ms).unref();
   }
@@ -89,7 +103,7 @@ export class Session {
    */
   write(text: string): void {
     if (this.closed) return;
-    if (this.stalledUntil > Date.now()) {
+    if (this.stalled) {
       this.stalled.push(text);
       return;
     }
@@ -124,7 +138,7 @@ export class Session {
 
   deliver(event: SimEvent): void {
     if (this.closed || this.format === undefined) return;
-    if (!this.subscribed.has('ALL') && !this.subscribed.has(event.name)) return;
+    if (!this.isSubscribedTo(event)) return;
     if (this.myEvents?.bound && event.uniqueId !== this.myEvents.uuid) return;
     if (!this.filters.passes(event)) return;
     if (this.loseProbability > 0 && this.host.random() < this.loseProbability) return;
@@ -144,6 +158,17 @@ export class Session {
       this.write(disconnectNotice(this.myEvents.uuid));
       this.close();
     }
+  }
+
+  /**
+   * mod_event_socket: ALL takes everything; a CUSTOM event with a subclass only goes to a
+   * listener that named that subclass (`event plain CUSTOM sofia::gateway_delete`).
+   */
+  private isSubscribedTo(event: SimEvent): boolean {
+    if (this.subscribed.has('ALL')) return true;
+    if (!this.subscribed.has(event.name)) return false;
+    const subclass = event.name === 'CUSTOM' ? event.header('Event-Subclass') : undefined;
+    return subclass === undefined || this.subscribed.has(subclass);
   }
 
   private render(event: SimEvent, format: EventFormat): string {
@@ -170,9 +195,10 @@ export class Session {
       const pending = this.run(command);
       if (pending) {
         this.busy = true;
-        pending.then(
+        pending.body.then(
           (body) => {
-            this.write(`Content-Type: api/response\nContent-Length: ${Buffer.byteLength(body)}\n\n${body}`);
+            this.writeApiResponse(body);
+            pending.replied();
             this.busy = false;
             this.drain();
           },
@@ -189,7 +215,11 @@ export class Session {
     return undefined;
   }
 
-  private run(command: ClientCommand): Promise<string> | undefined {
+  private writeApiResponse(body: string): void {
+    this.write(`Content-Type: api/response\nContent-Length: ${Buffer.byteLength(body)}\n\n${body}`);
+  }
+
+  private run(command: ClientCommand): BlockingApi | undefined {
     const line = command.line;
     const space = line.indexOf(' ');
     const verb = (space === -1 ? line : line.slice(0, space)).toLowerCase();
@@ -244,18 +274,23 @@ export class Session {
     }
   }
 
-  private runApi(text: string): Promise<string> | undefined {
+  /**
+   * The reply goes out before the API event: mod_event_socket writes it from the listener thread,
+   * which only then gets to the events queued meanwhile.
+   */
+  private runApi(text: string): BlockingApi | undefined {
     if (text.trim() === '') return this.reply('-ERR command not found');
     const space = text.indexOf(' ');
-    const result = this.host.api(
-      space === -1 ? text : text.slice(0, space),
-      space === -1 ? '' : text.slice(space + 1),
-    );
+    const command = space === -1 ? text : text.slice(0, space);
+    const args = space === -1 ? '' : text.slice(space + 1);
+    const fireApiEvent = this.host.beginApiEvent(command, args);
+    const result = this.host.api(command, args);
     if (typeof result === 'string') {
-      this.write(`Content-Type: api/response\nContent-Length: ${Buffer.byteLength(result)}\n\n${result}`);
+      this.writeApiResponse(result);
+      fireApiEvent();
       return undefined;
     }
-    return result;
+    return { body: result, replied: fireApiEvent };
   }
 
   private runBgapi(text: string, clientJobUuid: string | undefined): undefined {

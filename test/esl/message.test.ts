@@ -207,13 +207,78 @@ describe('XML events', () => {
   it('reads headers (URL-encoded, XML-escaped) and body', () => {
     const xml =
       '<event>\n  <headers>\n    <Event-Name>BACKGROUND_JOB</Event-Name>\n    <Job-UUID>abc</Job-UUID>\n' +
-      '    <Job-Command-Arg>a%20%26%20b</Job-Command-Arg>\n  </headers>\n  <Content-Length>7</Content-Length>\n' +
+      '    <Job-Command-Arg>a%20%26%20b</Job-Command-Arg>\n  </headers>\n  <Content-Length>9</Content-Length>\n' +
       '  <body>-ERR &lt;x&gt;\n</body>\n</event>';
     const event = decodeXmlEvent(xml);
     expect(event.name).toBe('BACKGROUND_JOB');
     expect(event.jobUuid).toBe('abc');
     expect(event.header('Job-Command-Arg')).toBe('a & b');
     expect(event.body).toBe('-ERR <x>\n');
+  });
+
+  it('reads an empty header element, character references and an event without a body', () => {
+    const event = decodeXmlEvent(
+      '<event><headers><Event-Name>CUSTOM</Event-Name><Empty/><Note>a&#xD;&#10;b&amp;c</Note></headers></event>\n',
+    );
+    expect(event.name).toBe('CUSTOM');
+    expect(event.header('Empty')).toBe('');
+    expect(event.header('Note')).toBe('a\r\nb&c');
+    expect(event.body).toBeUndefined();
+  });
+
+  const head = '<event>\n  <headers>\n    <Event-Name>BACKGROUND_JOB</Event-Name>\n';
+  it.each([
+    ['not XML', 'Event-Name: HEARTBEAT\n\n', /expected <event>/],
+    ['a plain root', '<headers><Event-Name>X</Event-Name></headers>', /expected <event>/],
+    [
+      'a mismatched close tag',
+      `${head}    <Job-UUID>j</Job-Command>\n  </headers>\n</event>`,
+      /<Job-UUID> is not closed/,
+    ],
+    ['an unclosed element', `${head}    <Job-UUID>j\n  </headers>\n</event>`, /<Job-UUID> is not closed/],
+    ['text between elements', `${head}    stray\n  </headers>\n</event>`, /expected an element/],
+    ['no </event>', `${head}  </headers>\n`, /ends before <\/event>/],
+    ['bytes after </event>', `${head}  </headers>\n</event><event/>`, /bytes after <\/event>/],
+    [
+      'an unknown entity',
+      `${head}    <Job-UUID>a&nbsp;b</Job-UUID>\n  </headers>\n</event>`,
+      /unknown entity/,
+    ],
+    ['a bare ampersand', `${head}    <Job-UUID>a & b</Job-UUID>\n  </headers>\n</event>`, /unknown entity/],
+    [
+      'an out-of-range reference',
+      `${head}    <Job-UUID>&#x110000;</Job-UUID>\n  </headers>\n</event>`,
+      /out of range/,
+    ],
+    [
+      'a body without Content-Length',
+      `${head}  </headers>\n  <body>+OK</body>\n</event>`,
+      /<Content-Length>/,
+    ],
+    [
+      'a Content-Length that disagrees with the body',
+      `${head}  </headers>\n  <Content-Length>2</Content-Length>\n  <body>+OK</body>\n</event>`,
+      /Content-Length 2 but the body has 3 bytes/,
+    ],
+    [
+      'a truncated body',
+      `${head}  </headers>\n  <Content-Length>3</Content-Length>\n  <body>+O`,
+      /<body> is not closed/,
+    ],
+    ['no Event-Name', '<event><headers><Job-UUID>j</Job-UUID></headers></event>', /no Event-Name/],
+  ])('refuses %s with a connection-fatal EslProtocolError', (_label, xml, message) => {
+    const xmlFrame = frame(
+      `Content-Length: ${Buffer.byteLength(xml)}\nContent-Type: text/event-xml\n\n${xml}`,
+    );
+    let caught: unknown;
+    try {
+      decodeMessage(xmlFrame);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EslProtocolError);
+    expect((caught as EslProtocolError).fatal).toBe(true);
+    expect((caught as Error).message).toMatch(message);
   });
 });
 

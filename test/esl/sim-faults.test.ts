@@ -238,6 +238,11 @@ describe('bad bytes from the switch: dropped and reported, nothing invented', ()
       'Content-Length: 11\nContent-Type: text/event-plain\n\nno colon\n\n\n',
       /malformed/,
     ],
+    [
+      'an XML event whose element is never closed',
+      'Content-Length: 58\nContent-Type: text/event-xml\n\n<event><headers><Event-Name>HEARTBEAT</headers></event>\n\n\n',
+      /malformed text\/event-xml: <Event-Name> is not closed/,
+    ],
   ];
   for (const [label, bytes, message] of poison) {
     it(`${label}: EslProtocolError, reconnects`, async () => {

@@ -205,6 +205,36 @@ describe('filters deliver exactly what ESL-NOTES says', () => {
   });
 });
 
+describe('API events', () => {
+  it('every api fires one after its reply; bgapi fires it right before BACKGROUND_JOB', async () => {
+    await start();
+    const c = await client();
+    await c.command('event plain API BACKGROUND_JOB');
+    await c.command('api version');
+    await c.command('api uuid_exists  00000000-0000-4000-8000-000000000000 ');
+    await c.waitFor(() => c.events('API').length === 2);
+    const kinds = c.frames
+      .slice(-4)
+      .map((f) => (f.event ? header(f.event, 'Event-Name') : header(f, 'Content-Type')));
+    expect(kinds).toEqual(['api/response', 'API', 'api/response', 'API']);
+    const [version, exists] = c.events('API').map((f) => f.event!.headers.slice(13));
+    expect(version).toEqual([['API-Command', 'version']]);
+    expect(exists).toEqual([
+      ['API-Command', 'uuid_exists'],
+      ['API-Command-Argument', '00000000-0000-4000-8000-000000000000'],
+    ]);
+    await c.command(originate('busy', uuid()));
+    await c.waitFor(() => c.events('BACKGROUND_JOB').length === 1);
+    const events = c.events().map((f) => header(f.event!, 'Event-Name'));
+    expect(events.slice(-2)).toEqual(['API', 'BACKGROUND_JOB']);
+    // Created when the originate started: numbered before the call's events, sent after them.
+    const sequence = (f: (typeof c.frames)[number]) => Number(header(f.event!, 'Event-Sequence'));
+    const [, , originateApi] = c.events('API');
+    expect(header(originateApi!.event!, 'API-Command')).toBe('originate');
+    expect(sequence(originateApi!)).toBeLessThan(sequence(c.events('BACKGROUND_JOB')[0]!) - 1);
+  });
+});
+
 describe('heartbeat', () => {
   it('HEARTBEAT has the recorded headers and real counts, then RE_SCHEDULE', async () => {
     await start({ heartbeatIntervalMs: 30 });

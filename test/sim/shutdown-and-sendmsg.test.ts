@@ -5,10 +5,15 @@ import { EslDisconnectedError } from '../../src/esl/errors.js';
 import {
   type CarrierModel,
   type GroundTruthEntry,
+  type LoadedModule,
+  parseSimProfile,
   type SimCluster,
+  type SimProfile,
+  SimProfileError,
   startSimCluster,
 } from '../../src/sim/index.js';
-import { header, WireClient } from './wire-client.js';
+import { readTranscript, serverStream } from '../support/esl-fixtures.js';
+import { type Frame, header, parseFrames, WireClient } from './wire-client.js';
 
 const HOLD: CarrierModel = {
   answer: 1,
@@ -28,12 +33,13 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function start() {
+async function start(profile: Partial<SimProfile> = {}, heartbeatIntervalMs?: number) {
   cluster = await startSimCluster({
     nodes: [{ name: 'vm', port: 0 }],
     timeScale: 0.001,
     seed: 9,
-    profile: { gateways: { carrier1: HOLD } },
+    profile: { gateways: { carrier1: HOLD }, ...profile },
+    ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
   });
   const truth: GroundTruthEntry[] = [];
   cluster.groundTruth.onEntry((entry) => truth.push(entry));
@@ -55,7 +61,154 @@ async function answeredCall(caller: WireClient, truth: GroundTruthEntry[]) {
   await caller.waitFor(() => truth.some((e) => e.type === 'answer' && e.uuid === UUID));
 }
 
+/** What an `event plain ALL` listener saw of a shutdown, one line per event, without the call's own. */
+function shutdownLines(frames: readonly Frame[]): string[] {
+  return frames.flatMap((frame) => {
+    if (!frame.event) return [];
+    const h = (name: string) => header(frame.event!, name) ?? '';
+    switch (h('Event-Name')) {
+      case 'MODULE_UNLOAD':
+        return [`MODULE_UNLOAD ${h('type')} ${h('name')} ${h('key')} ${h('module')}`];
+      case 'UNPUBLISH':
+        return [`UNPUBLISH ${h('profile_name')} ${h('port')}`];
+      case 'CUSTOM':
+        return [`CUSTOM ${h('Event-Subclass')} ${h('profile-name')} ${h('Gateway')}`];
+      case 'SHUTDOWN':
+        return ['SHUTDOWN'];
+      case 'CHANNEL_HANGUP':
+      case 'CHANNEL_DESTROY':
+        return [h('Event-Name')];
+      default:
+        return [];
+    }
+  });
+}
+
 describe('fsctl shutdown (fixture 90)', () => {
+  it("unloads the recorded build's modules and stops its sofia profiles, in the recorded order", async () => {
+    const recorded = shutdownLines(
+      parseFrames(serverStream(readTranscript('90-fsctl-shutdown-disconnect-notice.txt'), 'A')).frames,
+    );
+    // The recorded switch: the call on external's carrier1, example.com beside it, internal idle.
+    const { node, truth } = await start({
+      sofia: [
+        {
+          name: 'external',
+          url: 'sip:mod_sofia@127.0.0.1:5080',
+          aliases: [],
+          gateways: [
+            { name: 'example.com', registerTo: 'sip:joeuser@example.com' },
+            { name: 'carrier1', registerTo: 'sip:carrier1@127.0.0.1:5090' },
+          ],
+        },
+        { name: 'internal', url: 'sip:mod_sofia@127.0.0.1:5060', aliases: ['127.0.0.1'], gateways: [] },
+      ],
+    });
+    const all = await wire(node.port, 'event plain ALL');
+    const caller = await wire(node.port, 'event plain BACKGROUND_JOB');
+    await answeredCall(caller, truth);
+    await caller.command('api fsctl shutdown');
+    await all.waitFor(() => all.closed);
+    expect(recorded.filter((line) => line.startsWith('MODULE_UNLOAD'))).toHaveLength(40);
+    expect(shutdownLines(all.frames)).toEqual(recorded);
+  });
+
+  it("unloads the modules the profile lists; a call holds back its endpoint's module and those after it", async () => {
+    const modules: LoadedModule[] = [
+      { key: 'mod_tone_stream', interfaces: [{ type: 'file', name: 'tone_stream' }] },
+      {
+        key: 'mod_sofia',
+        filename: '/opt/fs/mod/mod_sofia.so',
+        interfaces: [
+          { type: 'api', name: 'sofia', description: 'Sofia Controls', syntax: '<cmd> <args>' },
+          { type: 'endpoint', name: 'sofia' },
+        ],
+      },
+      { key: 'mod_logfile', interfaces: [{ type: 'generic', name: 'mod_logfile' }] },
+    ];
+    const { node, truth } = await start({ modules });
+    const all = await wire(node.port, 'event plain ALL');
+    const gatewayDeletes = await wire(node.port, 'event plain CUSTOM sofia::gateway_delete');
+    const otherCustom = await wire(node.port, 'event plain CUSTOM sofia::register');
+    await answeredCall(all, truth);
+    await all.command('api fsctl shutdown');
+    await all.waitFor(() => all.closed);
+    expect(shutdownLines(all.frames)).toEqual([
+      'SHUTDOWN',
+      'CHANNEL_HANGUP',
+      'MODULE_UNLOAD file tone_stream  mod_tone_stream',
+      // mod_sofia's endpoint has the call: it, and the modules after it, wait for its destruction.
+      'CHANNEL_DESTROY',
+      // Interfaces by FreeSWITCH's type order, not the list's.
+      'MODULE_UNLOAD endpoint sofia  ',
+      'MODULE_UNLOAD api sofia mod_sofia ',
+      'MODULE_UNLOAD generic mod_logfile  ',
+      // The default profiles: external carries carrier1 and the call, internal is idle.
+      'UNPUBLISH internal 5060',
+      'CUSTOM sofia::gateway_delete external carrier1',
+    ]);
+    const api = all.events('MODULE_UNLOAD').find((f) => header(f.event!, 'type') === 'api')!.event!;
+    expect(header(api, 'filename')).toBe('/opt/fs/mod/mod_sofia.so');
+    await gatewayDeletes.waitFor(() => gatewayDeletes.closed);
+    await otherCustom.waitFor(() => otherCustom.closed);
+    expect(gatewayDeletes.events().map((f) => header(f.event!, 'Gateway'))).toEqual(['carrier1']);
+    expect(otherCustom.events()).toEqual([]);
+  });
+
+  it('with no call, every module unloads at once and every idle profile unpublishes', async () => {
+    const { node } = await start({
+      modules: [{ key: 'mod_sofia', interfaces: [{ type: 'chat', name: 'sip' }] }],
+    });
+    const all = await wire(node.port, 'event plain ALL');
+    await all.command('api fsctl shutdown');
+    await all.waitFor(() => all.closed);
+    expect(shutdownLines(all.frames)).toEqual([
+      'SHUTDOWN',
+      'MODULE_UNLOAD chat sip  ',
+      'UNPUBLISH internal 5060',
+      'CUSTOM sofia::gateway_delete external carrier1',
+      'UNPUBLISH external 5080',
+    ]);
+  });
+
+  it('a profile file may list the modules; a bad one is refused', () => {
+    const modules = [
+      { key: 'mod_say_en', filename: '/x/mod_say_en.so', interfaces: [{ type: 'say', name: 'en' }] },
+    ];
+    expect(parseSimProfile({ gateways: { c1: HOLD }, modules }).modules).toEqual(modules);
+    expect(() =>
+      parseSimProfile({
+        gateways: { c1: HOLD },
+        modules: [{ key: 'm', interfaces: [{ type: 'bogus', name: 'x' }] }],
+      }),
+    ).toThrow(SimProfileError);
+    expect(() => parseSimProfile({ gateways: { c1: HOLD }, modules: [{ interfaces: [] }] })).toThrow(
+      'profile.modules[0].key is required',
+    );
+    expect(() =>
+      parseSimProfile({
+        gateways: { c1: HOLD },
+        modules: [{ key: 'm', interfaces: [{ type: 'api', name: 'a\nb' }] }],
+      }),
+    ).toThrow(SimProfileError);
+  });
+
+  it('a restart in the middle of a shutdown cancels it: the restarted switch stays up and can shut down again', async () => {
+    const { node } = await start({}, 2);
+    const caller = await wire(node.port, 'event plain HEARTBEAT');
+    caller.send('api fsctl shutdown\n\n');
+    await caller.waitFor(() => caller.frames.some((f) => header(f, 'Content-Type') === 'api/response'));
+    await node.restart();
+    const after = await wire(node.port, 'event plain HEARTBEAT');
+    // Heartbeats every 2 ms: ten of them outlast the old shutdown's close delay (1.2 ms here).
+    await after.waitFor(() => after.events('HEARTBEAT').length >= 10);
+    expect(after.closed).toBe(false);
+    expect((await after.command('api show calls count')).body).toBe('\n0 total.\n');
+    await after.command('api fsctl shutdown');
+    await after.waitFor(() => after.closed);
+    expect(after.frames.at(-1)!.body).toBe('The system is being shut down.\n');
+  });
+
   it('+OK, SHUTDOWN, the live call hangs up with SYSTEM_SHUTDOWN, MODULE_UNLOAD, then the notice and EOF on every socket', async () => {
     const { node, truth } = await start();
     const all = await wire(node.port, 'event plain ALL');
