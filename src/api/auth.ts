@@ -5,7 +5,7 @@ import { isPlatformScoped, isRole, type Permission, permissionsOf, type Role } f
 import type { SessionTimes } from '../security/sessions.js';
 import type { Store } from '../store/contract.js';
 import { ProblemError } from './problem.js';
-import type { TokenBuckets } from './rate-limit.js';
+import type { ApiRateLimit } from './rate-limit.js';
 import { assertCsrf, identifySession, presentedSessionId } from './session-auth.js';
 
 export type { Permission, Role } from '../security/rbac.js';
@@ -124,16 +124,17 @@ export interface AuthContext {
   keyRing: ApiKeyRing;
   store: Store;
   clock: () => number;
-  buckets: TokenBuckets | undefined;
+  rateLimit: ApiRateLimit | undefined;
   sessionTimes: SessionTimes;
 }
 
 /**
  * onRequest hook for /v1: identifies the caller — by API key when the request presents one
  * (a cookie is then ignored), else by the session cookie, with its CSRF check — applies its rate
- * limit, then checks the route's permission, failing closed when a route names none.
+ * limit (shared by every api process; it fails open, see rate-limit.ts), then checks the route's
+ * permission, failing closed when a route names none.
  */
-export function authenticate({ keyRing, store, clock, buckets, sessionTimes }: AuthContext) {
+export function authenticate({ keyRing, store, clock, rateLimit, sessionTimes }: AuthContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.routeOptions.config.public === true) return;
     const key = presentedKey(request);
@@ -147,8 +148,8 @@ export function authenticate({ keyRing, store, clock, buckets, sessionTimes }: A
           : undefined;
     if (principal === undefined) throw new ProblemError(401, 'unauthorized', UNAUTHORIZED);
     if (sessionId !== undefined) assertCsrf(request, sessionId);
-    if (buckets && principal.rateLimited) {
-      const waitMs = buckets.take(principal.actor, now);
+    if (rateLimit && principal.rateLimited) {
+      const waitMs = await rateLimit.waitMs(principal.actor, request.log);
       if (waitMs > 0) {
         reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
         throw new ProblemError(429, 'rate_limited', 'too many requests for this caller; retry later');

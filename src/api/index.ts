@@ -1,8 +1,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { MemoryRateLimits } from '../coord/memory-rate-limits.js';
 import { uuidv7 } from '../domain/ids.js';
 import { TaskInputSchema } from '../intake/task-intake.js';
+import { DEFAULT_LOGIN_THROTTLE } from '../security/login-throttle.js';
 import { DEFAULT_SESSION_TIMES } from '../security/sessions.js';
 import { ApiKeyRing, authenticate } from './auth.js';
 import { httpMetrics } from './http-metrics.js';
@@ -13,9 +15,10 @@ import {
   DEFAULT_SMALL_BODY_LIMIT_BYTES,
 } from './options.js';
 import { handleError, handleNotFound } from './problem.js';
-import { DEFAULT_RATE_LIMIT, TokenBuckets } from './rate-limit.js';
+import { ApiRateLimit, DEFAULT_RATE_LIMIT } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
+import { callRecordRoutes } from './routes/call-records.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { dispatchRoutes } from './routes/dispatch.js';
 import { erasureRoutes } from './routes/erasures.js';
@@ -141,19 +144,20 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // Everything under /v1 is authenticated and tenant-scoped; the hook lives in this scope only.
   await app.register(async (scope) => {
     const v1 = scope.withTypeProvider<TypeBoxProvider>();
+    const limits = options.rateLimits ?? new MemoryRateLimits(options.clock);
     const rateLimit = options.limits?.rateLimit ?? DEFAULT_RATE_LIMIT;
-    const buckets = rateLimit === false ? undefined : new TokenBuckets(rateLimit);
     v1.addHook(
       'onRequest',
       authenticate({
         keyRing,
         store: options.store,
         clock: options.clock,
-        buckets,
+        rateLimit:
+          rateLimit === false ? undefined : new ApiRateLimit(limits.tokenBuckets(rateLimit), options.clock),
         sessionTimes: options.sessions ?? DEFAULT_SESSION_TIMES,
       }),
     );
-    sessionRoutes(v1, options);
+    sessionRoutes(v1, options, limits.loginThrottle(options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE));
     userRoutes(v1, options);
     campaignRoutes(v1, options);
     dispatchRoutes(v1, options);
@@ -168,6 +172,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // The platform's own processes, by service token only; a door apart from /v1.
   await app.register(async (scope) => {
     internalRoutes(scope.withTypeProvider<TypeBoxProvider>(), options.store, options.clock);
+  });
+  // Call records from the switches (mod_json_cdr): service token as Bearer or as Basic password.
+  await app.register(async (scope) => {
+    callRecordRoutes(scope.withTypeProvider<TypeBoxProvider>(), options.store, options.clock);
   });
 
   return app;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { RateLimits } from '../coord/rate-limits.js';
 import type { DispatchStatus } from '../scheduler/scheduler.js';
 import type { LoginThrottlePolicy } from '../security/login-throttle.js';
 import type { NumberVault } from '../security/number-vault.js';
@@ -37,6 +38,11 @@ export interface ApiOptions {
   sessions?: SessionTimes;
   /** Failed-login throttling; default src/security/login-throttle.ts. */
   loginThrottle?: LoginThrottlePolicy;
+  /**
+   * Where the rate limit's buckets and the login throttle's counts live: the cluster's
+   * coordination (`coord.limits`, shared by every api process). Default: this process's memory.
+   */
+  rateLimits?: RateLimits;
   /**
    * Fastify's `trustProxy`: which proxies' X-Forwarded-For/-Proto to believe (default none).
    * It decides the source IP in audit entries and whether the session cookie gets `Secure`.

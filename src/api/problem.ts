@@ -43,6 +43,8 @@ const TITLES: Record<string, string> = {
   csrf_failed: 'The X-CSRF-Token header is missing or does not match the session',
   invalid_credentials: 'The e-mail or the password is wrong',
   login_throttled: 'Too many failed logins; retry later',
+  login_unavailable: 'Logins cannot be checked right now; retry later',
+  scheduler_unavailable: 'No scheduler leads the cluster right now; retry later',
   email_taken: 'A user with this e-mail exists',
   default_esl_password: "The switch uses FreeSWITCH's default ESL password",
   tenant_exists: 'A tenant with this id exists',

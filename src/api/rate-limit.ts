@@ -1,35 +1,50 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { TokenBucketPolicy, TokenBuckets } from '../coord/rate-limits.js';
+
 /**
- * API rate limit per key (OWASP API4): a token bucket per caller, in process. Each api node
- * limits on its own, so a cluster of N nodes allows up to N times the rate; a shared limiter
- * belongs to coord when the cluster arrives. Buckets are per key, so their number is bounded
- * by the number of keys, not by traffic.
+ * API rate limit per key (OWASP API4): a token bucket per caller, kept by the backend's
+ * `TokenBuckets` — this process's memory in embedded mode, Redis in a cluster, where every api
+ * process takes from the same bucket (one limit, whatever the number of nodes).
  */
-export interface RateLimit {
-  /** Sustained requests per second. */
-  perSecond: number;
-  /** Requests allowed at once after a quiet period. */
-  burst: number;
-}
+export type RateLimit = TokenBucketPolicy;
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 100, burst: 500 };
 
-export class TokenBuckets {
-  private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
+/** One warning per this much time while the backend is unreachable, with the count admitted since. */
+const UNCHECKED_WARNING_INTERVAL_MS = 10_000;
 
-  constructor(private readonly limit: RateLimit) {}
+/**
+ * The rate limit as the API applies it. It fails OPEN: when the buckets cannot be read (Redis
+ * unreachable or slower than its deadline) the request is admitted unchecked and a warning is
+ * logged — at most every 10 s, with how many went through unchecked. A Redis blip must not take
+ * the whole API down, and a key's holder is already authenticated; the limit bounds cost, not
+ * access. (The login throttle, which does guard access, fails closed: routes/session.ts.)
+ */
+export class ApiRateLimit {
+  private uncheckedSinceWarning = 0;
+  private lastWarningAtMs = Number.NEGATIVE_INFINITY;
 
-  /** Takes one token; returns 0 when granted, else the ms until one will be available. */
-  take(callerId: string, nowMs: number): number {
-    const bucket = this.buckets.get(callerId) ?? { tokens: this.limit.burst, atMs: nowMs };
-    const refilled = Math.min(
-      this.limit.burst,
-      bucket.tokens + (Math.max(0, nowMs - bucket.atMs) * this.limit.perSecond) / 1000,
-    );
-    if (refilled >= 1) {
-      this.buckets.set(callerId, { tokens: refilled - 1, atMs: nowMs });
+  constructor(
+    private readonly buckets: TokenBuckets,
+    private readonly clock: () => number,
+  ) {}
+
+  /** 0 when the caller may go on, else the ms until its next token. */
+  async waitMs(callerId: string, log: FastifyBaseLogger): Promise<number> {
+    try {
+      return await this.buckets.take(callerId);
+    } catch (error) {
+      this.uncheckedSinceWarning += 1;
+      const nowMs = this.clock();
+      if (nowMs - this.lastWarningAtMs >= UNCHECKED_WARNING_INTERVAL_MS) {
+        log.warn(
+          { err: error, admittedUnchecked: this.uncheckedSinceWarning },
+          'rate limit unavailable: admitting requests unchecked (fails open)',
+        );
+        this.lastWarningAtMs = nowMs;
+        this.uncheckedSinceWarning = 0;
+      }
       return 0;
     }
-    this.buckets.set(callerId, { tokens: refilled, atMs: nowMs });
-    return Math.ceil(((1 - refilled) * 1000) / this.limit.perSecond);
   }
 }

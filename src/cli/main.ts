@@ -3,13 +3,15 @@ import {
   CONFIG_ENVIRONMENT_VARIABLES,
   type Config,
   ConfigError,
+  isCluster,
   loadConfig,
   resolvedPaths,
 } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
+import { startClusterNode } from '../platform/cluster.js';
 import { startDemo } from '../platform/demo.js';
 import { startPlatform } from '../platform/platform.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
+import { openStore } from '../platform/resources.js';
 import { runSecurityCommand, SECURITY_COMMANDS, SECURITY_HELP } from './security-commands.js';
 import { runSim } from './sim-command.js';
 
@@ -19,7 +21,9 @@ Usage: switchboard <command> [options]
 
 Commands:
   start     Run the platform (API + scheduler + worker) on its SQLite file, against the
-            switches configured through the API (POST /v1/switches).
+            switches configured through the API (POST /v1/switches). With
+            SWITCHBOARD_DATABASE_URL and SWITCHBOARD_REDIS_URL set, this process joins a
+            cluster and runs the roles named by --role (docs/cluster.md).
   demo      The platform plus two simulated FreeSWITCH nodes and two sample campaigns;
             calls flow at once (this is what \`npm start\` runs). Data: <data-dir>/demo, wiped.
   sim       Run the FreeSWITCH Event Socket simulator alone (see \`switchboard sim --help\`).
@@ -30,6 +34,9 @@ Options for start, demo and migrate:
   --port <n>         HTTP port                  (SWITCHBOARD_HTTP_PORT, default 8080)
   --data-dir <dir>   Data folder                (SWITCHBOARD_DATA_DIR, default ./data)
   --log-level <lvl>  fatal|error|warn|info|debug (SWITCHBOARD_LOG_LEVEL, default info)
+  --role <list>      api,scheduler,worker — any subset (SWITCHBOARD_ROLES, default all)
+  --worker-id <id>   this worker's tag on its calls; unique per worker process
+                     (SWITCHBOARD_WORKER_ID, default main)
   -h, --help         This text
 
 Configuration is read from SWITCHBOARD_CONFIG (a JSON file), then the environment
@@ -43,6 +50,15 @@ function configFrom(values: Record<string, string | boolean | undefined>): Confi
     httpPort: port,
     dataDir: values['data-dir'],
     logLevel: values['log-level'],
+    roles: values.role,
+    workerId: values['worker-id'],
+  });
+}
+
+function signalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
 }
 
@@ -63,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      role: { type: 'string' },
+      'worker-id': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -75,14 +93,28 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel, command === 'demo' ? process.stderr : process.stdout);
 
   if (command === 'migrate') {
-    const store = openSqliteStore(resolvedPaths(config).databasePath);
+    const store = await openStore(config);
     await store.close();
-    process.stdout.write(`database ready: ${resolvedPaths(config).databasePath}\n`);
+    const where = config.databaseUrl
+      ? `PostgreSQL schema ${config.databaseSchema ?? 'public'}`
+      : resolvedPaths(config).databasePath;
+    process.stdout.write(`database ready: ${where}\n`);
     return 0;
   }
   if (command !== 'start' && command !== 'demo') {
     process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
     return 2;
+  }
+  if (command === 'start' && isCluster(config)) {
+    const node = await startClusterNode({ config, logger });
+    logger.info(
+      { url: node.url, roles: config.roles, workerId: config.workerId },
+      'switchboard cluster node started',
+    );
+    await signalled();
+    logger.info('stopping');
+    await node.stop();
+    return 0;
   }
   const running =
     command === 'demo'
@@ -95,11 +127,7 @@ async function main(argv: string[]): Promise<number> {
       'switchboard started',
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await signalled();
   logger.info('stopping');
   if ('stop' in running) await running.stop();
   else await running.platform.stop();

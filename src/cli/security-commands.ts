@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, resolvedPaths } from '../config/config.js';
 import { uuidv7 } from '../domain/ids.js';
+import { openStore } from '../platform/resources.js';
 import { auditEntryHash, canonicalJson, verifyAuditChain } from '../security/audit-chain.js';
 import { rotateKeys } from '../security/key-rotation.js';
 import { generateServiceToken, INTERNAL_ROLES, isInternalRole } from '../security/service-tokens.js';
 import type { AuditDraft, Store } from '../store/contract.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
 
 export const SECURITY_HELP = `  audit verify  Check the audit log's hash chain; exit 1 if an entry was altered, removed or
                 reordered (prints the head hash: keep it elsewhere to detect a cut tail).
@@ -55,8 +55,17 @@ export function retentionDays(text: string | undefined): number {
   return days;
 }
 
-/** `switchboard audit …` and `switchboard keys …`; returns the exit code. */
-export async function runSecurityCommand(command: string, args: string[], print: Print): Promise<number> {
+/**
+ * `switchboard audit …`, `keys …` and `tokens …`; returns the exit code. The store is the
+ * configured one: PostgreSQL when `SWITCHBOARD_DATABASE_URL` is set (schema
+ * `SWITCHBOARD_DATABASE_SCHEMA`), else the SQLite file in the data folder.
+ */
+export async function runSecurityCommand(
+  command: string,
+  args: string[],
+  print: Print,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
@@ -69,7 +78,7 @@ export async function runSecurityCommand(command: string, args: string[], print:
     strict: true,
   });
   const action = `${command} ${positionals.join(' ')}`;
-  const config = loadConfig(process.env, { dataDir: values['data-dir'] });
+  const config = loadConfig(env, { dataDir: values['data-dir'] });
   const paths = resolvedPaths(config);
 
   const tokenAction = command === 'tokens' && ['create', 'list', 'revoke'].includes(positionals[0] ?? '');
@@ -83,7 +92,7 @@ export async function runSecurityCommand(command: string, args: string[], print:
     );
     return 2;
   }
-  const store = openSqliteStore(paths.databasePath);
+  const store = await openStore(config);
   try {
     if (command === 'tokens') return await runTokens(store, positionals, values, print);
     if (action === 'audit verify') {
@@ -98,7 +107,7 @@ export async function runSecurityCommand(command: string, args: string[], print:
       return result.ok ? 0 : 1;
     }
     if (action === 'audit prune') {
-      const days = retentionDays(values['retention-days'] ?? process.env.SWITCHBOARD_AUDIT_RETENTION_DAYS);
+      const days = retentionDays(values['retention-days'] ?? env.SWITCHBOARD_AUDIT_RETENTION_DAYS);
       const now = Date.now();
       const checkpoint = await store.audit.prune(now - days * DAY_MS, now);
       await auditFromCli(store, 'audit.prune', { retentionDays: days, pruned: checkpoint?.pruned ?? 0 });

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SIM_PROFILE, parseSimProfile, startSimCluster } from '../sim/index.js';
+import {
+  type CdrEncode,
+  type CdrPosterOptions,
+  DEFAULT_SIM_PROFILE,
+  parseSimProfile,
+  startSimCluster,
+} from '../sim/index.js';
 
 const HELP = `switchboard sim — a FreeSWITCH Event Socket simulator
 
@@ -18,7 +24,45 @@ Usage: switchboard sim [options]
   --sps <n>             FreeSWITCH sessions-per-second per node    (default 30)
   --heartbeat-ms <n>    HEARTBEAT interval                         (default 20000)
   --record <file>       Append every originate, answer and hang-up as JSON lines
+  --cdr-url <url>       POST a mod_json_cdr call record of every call that ends to this URL,
+                        e.g. http://127.0.0.1:8080/internal/v1/cdr
+  --cdr-cred <u:pw>     Its credentials, sent as HTTP Basic (mod_json_cdr's cred); better in
+                        SWITCHBOARD_SIM_CDR_CRED, out of the process list. Switchboard takes
+                        any user name and a service token as the password
+  --cdr-encode <e>      json | form | base64: mod_json_cdr's encode=false|true|base64 (default json)
+  --cdr-retries <n>     Retries of a failed post, with doubling delays from 1 s (default 5)
 `;
+
+const CDR_ENCODINGS: readonly CdrEncode[] = ['json', 'form', 'base64'];
+
+function cdrOptions(values: {
+  'cdr-url'?: string | undefined;
+  'cdr-cred'?: string | undefined;
+  'cdr-encode'?: string | undefined;
+  'cdr-retries'?: string | undefined;
+}): CdrPosterOptions | undefined {
+  const url = values['cdr-url'];
+  if (url === undefined) {
+    if (values['cdr-cred'] || values['cdr-encode'] || values['cdr-retries']) {
+      throw new TypeError('--cdr-cred, --cdr-encode and --cdr-retries need --cdr-url');
+    }
+    return undefined;
+  }
+  const encode = values['cdr-encode'] ?? 'json';
+  if (!(CDR_ENCODINGS as readonly string[]).includes(encode)) {
+    throw new TypeError(`--cdr-encode must be one of ${CDR_ENCODINGS.join(', ')}, got "${encode}"`);
+  }
+  const credentials = values['cdr-cred'] ?? process.env.SWITCHBOARD_SIM_CDR_CRED;
+  if (credentials !== undefined && !credentials.includes(':')) {
+    throw new TypeError('the CDR credentials must be "user:password"');
+  }
+  return {
+    url,
+    encode: encode as CdrEncode,
+    retries: Math.floor(positive('cdr-retries', values['cdr-retries'], 5, true)),
+    ...(credentials ? { credentials } : {}),
+  };
+}
 
 function positive(name: string, text: string | undefined, fallback: number, allowZero = false): number {
   if (text === undefined) return fallback;
@@ -47,6 +91,10 @@ export async function runSim(args: string[]): Promise<number> {
       sps: { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       record: { type: 'string' },
+      'cdr-url': { type: 'string' },
+      'cdr-cred': { type: 'string' },
+      'cdr-encode': { type: 'string' },
+      'cdr-retries': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -62,6 +110,7 @@ export async function runSim(args: string[]): Promise<number> {
   const profile = values.profile
     ? parseSimProfile(JSON.parse(readFileSync(values.profile, 'utf8')))
     : DEFAULT_SIM_PROFILE;
+  const callRecords = cdrOptions(values);
   const cluster = await startSimCluster({
     nodes: Array.from({ length: nodes }, (_, i) => ({
       name: `sim-${i + 1}`,
@@ -76,6 +125,7 @@ export async function runSim(args: string[]): Promise<number> {
     ...(values.host ? { host: values.host } : {}),
     ...(values.password ? { password: values.password } : {}),
     ...(values.record ? { recordPath: values.record } : {}),
+    ...(callRecords ? { callRecords } : {}),
   });
   // One line per node, machine-readable, so a test or a script can find the ports.
   for (const node of cluster.nodes)

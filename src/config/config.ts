@@ -42,6 +42,46 @@ export const ConfigSchema = Type.Object(
       maximum: 3_600_000,
       description: 'a switch or line that (re)joins ramps from 10 % to its full CAPS over this long',
     }),
+    roles: Type.String({
+      pattern: '^(api|scheduler|worker)(,(api|scheduler|worker))*$',
+      description: 'comma-separated roles this process runs: api, scheduler, worker',
+    }),
+    databaseUrl: Type.Optional(
+      Type.String({
+        pattern: '^postgres(ql)?://',
+        description: 'PostgreSQL connection URL (postgres://…); unset: the embedded SQLite file',
+      }),
+    ),
+    databaseSchema: Type.Optional(
+      Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'PostgreSQL schema (default public)' }),
+    ),
+    redisUrl: Type.Optional(
+      Type.String({
+        pattern: '^rediss?://',
+        description: 'Redis URL (redis://…) for cluster coordination; unset: in-process coordination',
+      }),
+    ),
+    redisNamespace: Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,64}$',
+      description: 'prefix of every Redis key (several clusters can share one Redis)',
+    }),
+    leaderTtlMs: Type.Integer({
+      minimum: 500,
+      maximum: 60_000,
+      description:
+        "the scheduler leader lease; a standby takes over this long after the leader's last renewal",
+    }),
+    switchProbeMs: Type.Integer({
+      minimum: 1_000,
+      maximum: 600_000,
+      description: 'each worker sends `api status` to each switch this often; no answer → the link is down',
+    }),
+    callRecordWaitMs: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      description:
+        "recovery: how long a call gone from its switch waits for the switch's call record before it ends unknown (cover mod_json_cdr retries × delay)",
+    }),
     trustProxy: Type.Optional(
       Type.String({
         minLength: 1,
@@ -71,6 +111,11 @@ export const DEFAULT_CONFIG: Config = {
   capsToleranceMs: 50,
   warmupMs: 30_000,
   maxCalls: 5_000,
+  roles: 'api,scheduler,worker',
+  redisNamespace: 'switchboard',
+  leaderTtlMs: 2_000,
+  switchProbeMs: 10_000,
+  callRecordWaitMs: 60_000,
 };
 
 /** Environment variable → setting. */
@@ -91,6 +136,14 @@ const ENVIRONMENT: Record<string, keyof Config> = {
   SWITCHBOARD_MAX_CALLS: 'maxCalls',
   SWITCHBOARD_WARMUP_MS: 'warmupMs',
   SWITCHBOARD_TRUST_PROXY: 'trustProxy',
+  SWITCHBOARD_ROLES: 'roles',
+  SWITCHBOARD_DATABASE_URL: 'databaseUrl',
+  SWITCHBOARD_DATABASE_SCHEMA: 'databaseSchema',
+  SWITCHBOARD_REDIS_URL: 'redisUrl',
+  SWITCHBOARD_REDIS_NAMESPACE: 'redisNamespace',
+  SWITCHBOARD_LEADER_TTL_MS: 'leaderTtlMs',
+  SWITCHBOARD_SWITCH_PROBE_MS: 'switchProbeMs',
+  SWITCHBOARD_CALL_RECORD_WAIT_MS: 'callRecordWaitMs',
 };
 
 export const CONFIG_ENVIRONMENT_VARIABLES = Object.keys(ENVIRONMENT);
@@ -101,6 +154,9 @@ const NUMERIC: ReadonlySet<keyof Config> = new Set([
   'capsToleranceMs',
   'warmupMs',
   'maxCalls',
+  'leaderTtlMs',
+  'switchProbeMs',
+  'callRecordWaitMs',
 ]);
 
 function settingName(key: string): string {
@@ -140,7 +196,30 @@ export function loadConfig(
     });
     throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`);
   }
+  const roles = rolesOf(merged);
+  if (merged.redisUrl && !merged.databaseUrl) {
+    throw new ConfigError(
+      'invalid configuration:\n  - redisUrl (SWITCHBOARD_REDIS_URL) needs databaseUrl (SWITCHBOARD_DATABASE_URL): processes that coordinate must share one PostgreSQL',
+    );
+  }
+  if (roles.size < 3 && !(merged.redisUrl && merged.databaseUrl)) {
+    throw new ConfigError(
+      `invalid configuration:\n  - roles (SWITCHBOARD_ROLES): running only ${[...roles].join(',')} needs the cluster: set databaseUrl (SWITCHBOARD_DATABASE_URL) and redisUrl (SWITCHBOARD_REDIS_URL)`,
+    );
+  }
   return merged;
+}
+
+export type Role = 'api' | 'scheduler' | 'worker';
+
+/** The roles this process runs. */
+export function rolesOf(config: Pick<Config, 'roles'>): ReadonlySet<Role> {
+  return new Set(config.roles.split(',') as Role[]);
+}
+
+/** Cluster mode: PostgreSQL and Redis shared by many processes, each running some roles. */
+export function isCluster(config: Pick<Config, 'redisUrl'>): boolean {
+  return config.redisUrl !== undefined;
 }
 
 export function resolvedPaths(config: Config): { databasePath: string; keyFile: string; apiKeyFile: string } {

@@ -25,6 +25,21 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  /** Events and bytes a worker receives from its switches (R3.3: they follow its own calls). */
+  readonly eslEventsReceived = new Counter({
+    name: 'switchboard_esl_events_received_total',
+    help: 'Event Socket events received from switches',
+    labelNames: ['switch'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eslBytesReceived = new Counter({
+    name: 'switchboard_esl_bytes_received_total',
+    help: 'Event Socket bytes received from switches',
+    labelNames: ['switch'] as const,
+    registers: [this.registry],
+  });
+
   readonly dispatched = new Counter({
     name: 'switchboard_dispatched_total',
     help: 'Tasks handed to a worker with every slot held',

@@ -6,12 +6,14 @@ import { MemoryDialSlots } from '../coord/memory-dial-slots.js';
 import { PlatformMetrics } from '../observability/metrics.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { loadOrCreateApiKey } from '../security/api-key-file.js';
-import { keysFromEnvironment, loadOrCreateKeyFile, NumberVault } from '../security/number-vault.js';
+import type { NumberVault } from '../security/number-vault.js';
 import type { Store } from '../store/contract.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
-import { recoverOpenAttempts } from '../worker/recovery.js';
-import type { SwitchEndpoint } from '../worker/switch-link.js';
+import { CallRecovery } from '../worker/recovery.js';
 import { Worker } from '../worker/worker.js';
+import { openStore, openVault, switchEndpoints } from './resources.js';
+
+/** How often the embedded scheduler checks its in-flight calls against the store (cluster: 2 s). */
+const EMBEDDED_RECONCILE_MS = 30_000;
 
 export interface PlatformOptions {
   config: Config;
@@ -45,12 +47,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const { config, logger } = options;
   const clock = options.clock ?? Date.now;
   const paths = resolvedPaths(config);
-  const vault = new NumberVault(
-    config.dataKeys && config.indexKey
-      ? keysFromEnvironment(config.dataKeys, config.indexKey)
-      : loadOrCreateKeyFile(paths.keyFile),
-  );
-  const store = openSqliteStore(paths.databasePath);
+  const vault = openVault(config);
+  const store = await openStore(config);
   await store.tenants.ensure({ id: config.tenantId, name: config.tenantId }, clock());
   const apiKey = config.apiKey ?? loadOrCreateApiKey(paths.apiKeyFile);
   const metrics = new PlatformMetrics({ defaultMetrics: true });
@@ -65,6 +63,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     logger,
     metrics,
     maxCalls: config.maxCalls,
+    switchProbeMs: config.switchProbeMs,
     onAttemptEnded: (end) => scheduler?.attemptEnded(end),
     onTasksMoved: (campaignId) => scheduler?.tasksSubmitted(campaignId),
     onAttemptSent: (attemptId, atMs) => scheduler?.attemptSent(attemptId, atMs),
@@ -81,21 +80,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     logger,
     metrics,
     warmupMs: config.warmupMs,
+    // One process: the worker tells the scheduler of every end in-process, so no word is lost on
+    // a bus; the check against the store is a safety net here, and its synchronous SQLite read
+    // of every open attempt is kept off the hot path's every other second.
+    reconcileMs: EMBEDDED_RECONCILE_MS,
   });
   const readyScheduler = scheduler;
 
   const refreshSwitches = async (): Promise<void> => {
-    const switches = await store.resources.listSwitches();
-    const endpoints: SwitchEndpoint[] = switches
-      .filter((s) => s.enabled)
-      .map((s) => ({
-        id: s.id,
-        name: s.name,
-        host: s.eslHost,
-        port: s.eslPort,
-        password: vault.decrypt(s.eslPasswordSealed),
-      }));
-    worker.setSwitches(endpoints);
+    worker.setSwitches(await switchEndpoints(store, vault));
   };
   await refreshSwitches();
   const down = await worker.waitForSwitches(options.switchWaitMs ?? 5_000);
@@ -105,7 +98,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   for (const sw of await store.resources.listSwitches()) {
     readyScheduler.switchStateChanged(sw.id, worker.isSwitchUsable(sw.id));
   }
-  await recoverOpenAttempts(store, worker, readyScheduler, logger);
+  const recovery = new CallRecovery({
+    store,
+    worker,
+    hooks: readyScheduler,
+    logger,
+    clock,
+    callRecords: store.callRecords,
+    callRecordWaitMs: config.callRecordWaitMs,
+  });
+  await recovery.recover();
   readyScheduler.start();
 
   let api: FastifyInstance;
@@ -150,6 +152,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await api.listen({ host: config.httpHost, port: config.httpPort });
   } catch (error) {
     await readyScheduler.stop();
+    await recovery.stop();
     await worker.stop();
     await store.close();
     throw error;
@@ -171,6 +174,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     async stop() {
       await api.close();
       await readyScheduler.stop();
+      await recovery.stop();
       await worker.stop();
       await store.close();
     },

@@ -38,12 +38,15 @@ export function workerFilters(workerId: string): Array<readonly [string, string]
 export class SwitchLink {
   readonly client: EslClient;
   load: SwitchLoad | null = null;
+  /** Of `client.bytesReceived`, what the metrics have counted so far. */
+  bytesCounted = 0;
 
   constructor(
     readonly endpoint: SwitchEndpoint,
     workerId: string,
     private readonly logger: Logger,
     private readonly clock: () => number,
+    probeIntervalMs: number,
     handlers: {
       event(link: SwitchLink, event: EslEvent): void;
       /** Every time the link becomes ready: events may have been missed while it was not. */
@@ -60,6 +63,8 @@ export class SwitchLink {
       filters: workerFilters(workerId),
       reconnect: { minDelayMs: 250, maxDelayMs: 10_000 },
       commandTimeoutMs: 10_000,
+      // R3.9: a switch that stops answering is noticed within a probe period (plus its timeout).
+      liveness: { probeIntervalMs, probeTimeoutMs: Math.min(2_000, Math.floor(probeIntervalMs / 2)) },
       logger: logger.child({ switch: endpoint.name }),
     });
     this.client.onEvent((event) => {

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { AttemptStatus } from '../domain/attempt.js';
-import type { DialOrder, DialPort } from '../domain/dial-order.js';
+import type { AttemptEnded, DialOrder, DialPort } from '../domain/dial-order.js';
 import { causeFromJobResult } from '../domain/hangup-cause.js';
-import type { Outcome } from '../domain/outcome.js';
 import { parsePhoneNumber } from '../domain/phone-number.js';
 import { nextStepAfterAttempt } from '../domain/retry-policy.js';
 import {
@@ -29,16 +28,10 @@ export interface WorkerOptions {
   metrics: PlatformMetrics;
   /** Calls this worker follows at most at once. */
   maxCalls: number;
+  /** `api status` to each switch this often; unanswered → the link is dropped and retried (default 10 s). */
+  switchProbeMs?: number;
   /** The call ended: its slots are free (called at once, before the record is written). */
-  onAttemptEnded(end: {
-    attemptId: string;
-    taskId: string;
-    campaignId: string;
-    outcome: Outcome;
-    lineId: string;
-    gatewayId: string;
-    switchId: string;
-  }): void;
+  onAttemptEnded(end: AttemptEnded): void;
   /** The callee answered (known at CHANNEL_ANSWER, long before the call ends). */
   onAttemptAnswered?(attemptId: string, route: { lineId: string; gatewayId: string }): void;
   /** The originate of an attempt was written to its switch at `atMs`. */
@@ -58,6 +51,8 @@ export interface WorkerOptions {
 interface LiveCall {
   tracker: CallTracker;
   timers: NodeJS.Timeout[];
+  /** Taken over by recovery: its events may carry another worker's tag, so a filter on its uuid lets them in. */
+  adopted?: boolean;
 }
 
 /**
@@ -72,6 +67,9 @@ export class Worker implements DialPort {
   private readonly recorder: AttemptRecorder;
   private readonly jobFailureGraceMs: number;
   private readonly watchdogGraceMs: number;
+  /** Calls built this turn, waiting for their write-ahead (see sendCleared). */
+  private readonly toClear: Array<{ call: LiveCall; command: string }> = [];
+  private clearScheduled = false;
 
   constructor(private readonly options: WorkerOptions) {
     this.recorder = new AttemptRecorder(
@@ -105,16 +103,30 @@ export class Worker implements DialPort {
     }
     for (const endpoint of endpoints) {
       if (this.links.has(endpoint.id)) continue;
-      const link = new SwitchLink(endpoint, this.options.workerId, this.options.logger, this.options.clock, {
-        event: (l, event) => this.handleEvent(l, event),
-        ready: (l) => void this.reconcileSwitch(l.endpoint.id),
-        status: (l, status) => {
-          const usable = status === 'ready';
-          this.options.metrics.switchUp.set({ switch: l.endpoint.name }, usable ? 1 : 0);
-          this.options.onSwitchState?.(l.endpoint.id, usable);
+      const link = new SwitchLink(
+        endpoint,
+        this.options.workerId,
+        this.options.logger,
+        this.options.clock,
+        this.options.switchProbeMs ?? 10_000,
+        {
+          event: (l, event) => {
+            const labels = { switch: l.endpoint.name };
+            this.options.metrics.eslEventsReceived.inc(labels);
+            const bytes = l.client.bytesReceived;
+            this.options.metrics.eslBytesReceived.inc(labels, bytes - l.bytesCounted);
+            l.bytesCounted = bytes;
+            this.handleEvent(l, event);
+          },
+          ready: (l) => void this.reconcileSwitch(l.endpoint.id),
+          status: (l, status) => {
+            const usable = status === 'ready';
+            this.options.metrics.switchUp.set({ switch: l.endpoint.name }, usable ? 1 : 0);
+            this.options.onSwitchState?.(l.endpoint.id, usable);
+          },
+          load: (l, load) => this.options.onSwitchLoad?.(l.endpoint.id, load),
         },
-        load: (l, load) => this.options.onSwitchLoad?.(l.endpoint.id, load),
-      });
+      );
       this.links.set(endpoint.id, link);
       link.start();
     }
@@ -126,6 +138,19 @@ export class Worker implements DialPort {
 
   isSwitchUsable(switchId: string): boolean {
     return this.links.get(switchId)?.isReady ?? false;
+  }
+
+  get maxCalls(): number {
+    return this.options.maxCalls;
+  }
+
+  /** Switches this worker holds (or is trying to hold) a link to. */
+  switchIds(): string[] {
+    return [...this.links.keys()];
+  }
+
+  isFollowing(attemptId: string): boolean {
+    return this.calls.has(attemptId);
   }
 
   spareCapacity(): number {
@@ -144,7 +169,7 @@ export class Worker implements DialPort {
   }
 
   dial(order: DialOrder): void {
-    const { logger, metrics, clock } = this.options;
+    const { logger, metrics } = this.options;
     const call: LiveCall = { tracker: new CallTracker(order), timers: [] };
     this.calls.set(order.attemptId, call);
     metrics.callsActive.set(this.calls.size);
@@ -171,6 +196,57 @@ export class Worker implements DialPort {
       this.finish(call, call.tracker.notSent('INVALID_ORIGINATE'));
       return;
     }
+    this.toClear.push({ call, command });
+    if (!this.clearScheduled) {
+      this.clearScheduled = true;
+      // After the current run of dial() calls (a dispatch round, a batch of orders): one write for all.
+      queueMicrotask(() => void this.sendCleared());
+    }
+  }
+
+  /**
+   * The write-ahead (R3.6): the calls of this turn are marked in the store as being sent — on
+   * condition that each is still open and still this worker's — and only the ones marked are
+   * written to their switches. So an attempt found unmarked by an adopter provably never reached
+   * a switch (it ends `not_dialed`, dispatched again at once), and one taken over while this
+   * worker was paused is never sent by it.
+   */
+  private async sendCleared(): Promise<void> {
+    this.clearScheduled = false;
+    const batch = this.toClear.splice(0);
+    const { store } = this.options;
+    let cleared: boolean[];
+    try {
+      const ids = batch.map((b) => b.call.tracker.order.attemptId);
+      cleared = await store.dispatch.markSending(ids, this.options.workerId, this.options.clock());
+    } catch (error) {
+      this.options.logger.error({ err: error, calls: batch.length }, 'could not clear calls to be sent');
+      for (const { call } of batch) this.finish(call, call.tracker.notSent('STORE_UNAVAILABLE'));
+      return;
+    }
+    batch.forEach(({ call, command }, i) => {
+      const { order } = call.tracker;
+      if (this.calls.get(order.attemptId) !== call) return;
+      if (!cleared[i]) {
+        // Taken over meanwhile (this worker seemed gone): the adopter owns it, and it was never sent.
+        this.forget(call);
+        this.options.logger.warn(
+          { attemptId: order.attemptId },
+          'call taken over before it was sent; not sent',
+        );
+        return;
+      }
+      const link = this.links.get(order.switchId);
+      if (!link?.isReady) this.finish(call, call.tracker.notSent('SWITCH_NOT_CONNECTED'));
+      else if (order.sendByMs !== undefined && this.options.clock() > order.sendByMs)
+        this.finish(call, call.tracker.notSent('ORDER_TOO_OLD'));
+      else this.send(call, link, command);
+    });
+  }
+
+  private send(call: LiveCall, link: SwitchLink, command: string): void {
+    const { order } = call.tracker;
+    const { clock, metrics } = this.options;
     const job = link.client.bgapi(command, { jobUuid: `${this.options.workerId}-${order.attemptId}` });
     const sentAt = clock();
     this.options.onAttemptSent?.(order.attemptId, sentAt);
@@ -189,6 +265,14 @@ export class Worker implements DialPort {
         // Lost with the connection: reconcileSwitch() settles the call when the link is back.
       },
     );
+  }
+
+  /** An order this worker will not place (stale, from a deposed leader…): it ends `not_dialed` at once. */
+  refuse(order: DialOrder, reason: string): void {
+    if (this.calls.has(order.attemptId)) return;
+    const call: LiveCall = { tracker: new CallTracker(order), timers: [] };
+    this.calls.set(order.attemptId, call);
+    this.finish(call, call.tracker.notSent(reason));
   }
 
   private destinationOf(order: DialOrder): string {
@@ -298,6 +382,8 @@ export class Worker implements DialPort {
     const link = this.links.get(order.switchId);
     if (call.tracker.ended || !link?.isReady) return;
     try {
+      // Let the adopted call's events in before asking, so its hang-up cannot slip between.
+      if (call.adopted) await link.client.filter('Unique-ID', order.attemptId);
       const exists = (await link.client.api(`uuid_exists ${order.attemptId}`)).trim() === 'true';
       if (call.tracker.ended) return;
       if (!exists) {
@@ -333,7 +419,11 @@ export class Worker implements DialPort {
    * soon as the link is ready: followed to its end if live, ended `unknown` if gone.
    */
   adopt(order: DialOrder, status: AttemptStatus): void {
+    if (this.calls.has(order.attemptId)) return;
     const call: LiveCall = { tracker: new CallTracker(order), timers: [] };
+    // Its channel may carry another worker's tag (adopted from a gone worker, perhaps more than
+    // once): its events are let in by its uuid, whoever placed it.
+    call.adopted = true;
     if (status !== 'created' && status !== 'ended') call.tracker.advance(status);
     this.calls.set(order.attemptId, call);
     this.options.metrics.callsActive.set(this.calls.size);
@@ -342,12 +432,24 @@ export class Worker implements DialPort {
     if (this.isSwitchUsable(order.switchId)) void this.checkOnSwitch(call, false);
   }
 
+  /** Lets go of a call without ending it (another worker owns it now). */
+  private forget(call: LiveCall): void {
+    for (const timer of call.timers) clearTimeout(timer);
+    this.calls.delete(call.tracker.order.attemptId);
+    this.options.metrics.callsActive.set(this.calls.size);
+  }
+
   private finish(call: LiveCall, end: CallEnd | null): void {
     if (!end) return;
     const { order } = call.tracker;
     const { clock, logger, metrics } = this.options;
     for (const timer of call.timers) clearTimeout(timer);
     this.calls.delete(order.attemptId);
+    if (call.adopted)
+      void this.links
+        .get(order.switchId)
+        ?.client.filterDelete('Unique-ID', order.attemptId)
+        .catch(() => {});
     metrics.callsActive.set(this.calls.size);
     metrics.attempts.inc({ outcome: end.outcome });
     const now = clock();

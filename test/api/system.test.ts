@@ -179,6 +179,7 @@ describe('system endpoints', () => {
       'DELETE /v1/users/{id}',
       'GET /v1/campaigns/{id}/tasks/export',
       'GET /internal/v1/ping',
+      'POST /internal/v1/cdr',
       ...['switches', 'gateways', 'lines'].flatMap((kind) => [
         `POST /v1/${kind}`,
         `GET /v1/${kind}`,

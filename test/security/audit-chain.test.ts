@@ -1,12 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runSecurityCommand } from '../../src/cli/security-commands.js';
 import { uuidv7 } from '../../src/domain/ids.js';
 import { auditEntryHash, verifyAuditChain } from '../../src/security/audit-chain.js';
 import type { Store } from '../../src/store/contract.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import {
   ACME_KEY,
   chineseMobile,
@@ -16,20 +12,13 @@ import {
   OTHER_KEY,
 } from '../api/harness.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { type CliSite, cliStoreKinds } from './cli-stores.js';
 
 const dir = makeTempDir();
 afterAll(() => dir.remove());
 
 const DAY_MS = 86_400_000;
-let n = 0;
-
-/** A data dir with the store at its default path, so the CLI finds it. */
-function freshDataDir(): { dataDir: string; dbPath: string; store: Store } {
-  const dataDir = join(dir.path, `data-${n++}`);
-  mkdirSync(dataDir);
-  const dbPath = join(dataDir, 'switchboard.db');
-  return { dataDir, dbPath, store: openSqliteStore(dbPath) };
-}
+const kinds = await cliStoreKinds();
 
 async function appendEntries(store: Store, count: number, startMs = Date.now(), stepMs = 1000) {
   for (let i = 0; i < count; i++) {
@@ -51,31 +40,48 @@ async function appendEntries(store: Store, count: number, startMs = Date.now(), 
   }
 }
 
-/** What an attacker with the file can do: triggers are no obstacle to them, only to mistakes. */
-function tamper(dbPath: string, sql: string): void {
-  const db = new Database(dbPath);
-  try {
-    db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;');
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
-}
-
-async function cli(args: string[]): Promise<{ code: number; output: string }> {
+/** `switchboard audit …` against the site's store, found as an operator's shell would find it. */
+async function cli(site: CliSite, args: string[]): Promise<{ code: number; output: string }> {
   const lines: string[] = [];
-  const code = await runSecurityCommand('audit', args, (line) => lines.push(line));
+  const code = await runSecurityCommand(
+    'audit',
+    [...args, '--data-dir', site.dataDir],
+    (line) => lines.push(line),
+    site.env,
+  );
   return { code, output: lines.join('\n') };
 }
 
-describe('audit chain', () => {
+describe.each(kinds.map((kind) => [kind.name, kind] as const))('%s: audit chain', (_name, kind) => {
+  let site: CliSite;
+  beforeEach(async () => {
+    site = await kind.site(dir.path);
+  });
+  afterEach(() => site.dispose());
+
+  /** A store with `count` entries appended, closed again. */
+  async function withEntries(count: number): Promise<void> {
+    const store = await site.open();
+    try {
+      await appendEntries(store, count);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async function verify() {
+    const store = await site.open();
+    try {
+      return await verifyAuditChain(store.audit);
+    } finally {
+      await store.close();
+    }
+  }
+
   it('verifies an intact chain, and `audit verify` says so', async () => {
-    const { dataDir, store } = freshDataDir();
-    await appendEntries(store, 5);
-    const result = await verifyAuditChain(store.audit);
-    expect(result).toMatchObject({ ok: true, entries: 5, problems: [] });
-    await store.close();
-    const run = await cli(['verify', '--data-dir', dataDir]);
+    await withEntries(5);
+    expect(await verify()).toMatchObject({ ok: true, entries: 5, problems: [] });
+    const run = await cli(site, ['verify']);
     expect(run.code).toBe(0);
     expect(run.output).toMatch(/^ok: 5 entries/m);
   });
@@ -98,45 +104,37 @@ describe('audit chain', () => {
     ],
     ['truncated', 'DELETE FROM audit_log WHERE seq = 6', [{ kind: 'truncated', seq: 6 }]],
   ])(
-    'detects an %s entry (tampered in the SQLite file), and `audit verify` fails',
-    async (_name, sql, expected) => {
-      const { dataDir, dbPath, store } = freshDataDir();
-      await appendEntries(store, 6);
-      await store.close();
-      tamper(dbPath, sql);
-      const reopened = openSqliteStore(dbPath);
-      const result = await verifyAuditChain(reopened.audit);
-      await reopened.close();
+    'detects an %s entry (tampered in the database), and `audit verify` fails',
+    async (_case, sql, expected) => {
+      await withEntries(6);
+      await site.tamper(sql);
+      const result = await verify();
       expect(result.ok).toBe(false);
       expect(result.problems.map(({ kind, seq }) => ({ kind, seq }))).toEqual(expected);
-      const run = await cli(['verify', '--data-dir', dataDir]);
+      const run = await cli(site, ['verify']);
       expect(run.code).toBe(1);
       expect(run.output).toContain(`entry ${expected[0]!.seq}: ${expected[0]!.kind}`);
     },
   );
 
   it('is append-only in the database: updates and unpruned deletes are refused', async () => {
-    const { dbPath, store } = freshDataDir();
-    await appendEntries(store, 2);
-    await store.close();
-    const db = new Database(dbPath);
-    try {
-      expect(() => db.exec(`UPDATE audit_log SET actor = 'me' WHERE seq = 1`)).toThrow(/append-only/);
-      expect(() => db.exec('DELETE FROM audit_log WHERE seq = 1')).toThrow(/checkpointed prune/);
-    } finally {
-      db.close();
-    }
+    await withEntries(2);
+    await expect(site.execute(`UPDATE audit_log SET actor = 'me' WHERE seq = 1`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(site.execute('DELETE FROM audit_log WHERE seq = 1')).rejects.toThrow(/checkpointed prune/);
+    expect(await verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it('prunes past the retention with a checkpoint, and the chain still verifies and continues', async () => {
-    const { dataDir, dbPath, store } = freshDataDir();
     const now = Date.now();
+    const store = await site.open();
     await appendEntries(store, 4, now - 500 * DAY_MS, DAY_MS); // 500 days old
     await appendEntries(store, 3, now - 10 * DAY_MS, DAY_MS); // recent
     await store.close();
 
-    expect((await cli(['prune', '--data-dir', dataDir, '--retention-days', '200'])).code).toBe(0);
-    const reopened = openSqliteStore(dbPath);
+    expect((await cli(site, ['prune', '--retention-days', '200'])).code).toBe(0);
+    const reopened = await site.open();
     const checkpoint = await reopened.audit.checkpoint();
     expect(checkpoint).toMatchObject({ throughSeq: 4, pruned: 4 });
     const entries = await reopened.audit.list({ limit: 100 });
@@ -150,16 +148,17 @@ describe('audit chain', () => {
     });
     await reopened.close();
 
-    tamper(dbPath, 'DELETE FROM audit_log WHERE seq = 5');
-    expect((await cli(['verify', '--data-dir', dataDir])).code).toBe(1);
+    await site.tamper('DELETE FROM audit_log WHERE seq = 5');
+    expect((await cli(site, ['verify'])).code).toBe(1);
   });
+});
 
+describe('audit prune', () => {
   it('refuses a retention shorter than six months', async () => {
-    const { dataDir, store } = freshDataDir();
-    await store.close();
-    await expect(cli(['prune', '--data-dir', dataDir, '--retention-days', '90'])).rejects.toThrow(
-      /at least 183/,
-    );
+    const [sqlite] = kinds;
+    const site = await sqlite!.site(dir.path);
+    onTestFinished(() => site.dispose());
+    await expect(cli(site, ['prune', '--retention-days', '90'])).rejects.toThrow(/at least 183/);
   });
 });
 

@@ -1,24 +1,26 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runSecurityCommand } from '../../src/cli/security-commands.js';
 import { DEFAULT_RETRY_POLICY } from '../../src/domain/retry-policy.js';
 import { loadOrCreateKeyFile, NumberVault } from '../../src/security/number-vault.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { cliStoreKinds } from './cli-stores.js';
 
 const dir = makeTempDir();
 afterAll(() => dir.remove());
 
 const NOW = 1_800_000_000_000;
+const kinds = await cliStoreKinds();
 
-describe('keys rotate', () => {
+describe.each(kinds.map((kind) => [kind.name, kind] as const))('%s: keys rotate', (_name, kind) => {
   it('adds an active key and re-seals every number and switch password under it, readable with the new key file', async () => {
-    const dataDir = join(dir.path, 'data');
-    mkdirSync(dataDir);
+    const site = await kind.site(dir.path);
+    onTestFinished(() => site.dispose());
+    const { dataDir, env } = site;
     const keyFile = join(dataDir, 'keys.json');
     const vault = new NumberVault(loadOrCreateKeyFile(keyFile));
-    const store = openSqliteStore(join(dataDir, 'switchboard.db'));
+    const store = await site.open();
     await store.tenants.ensure({ id: 'acme', name: 'Acme' }, NOW);
     await store.campaigns.create(
       {
@@ -72,7 +74,7 @@ describe('keys rotate', () => {
 
     const output: string[] = [];
     expect(
-      await runSecurityCommand('keys', ['rotate', '--data-dir', dataDir], (line) => output.push(line)),
+      await runSecurityCommand('keys', ['rotate', '--data-dir', dataDir], (line) => output.push(line), env),
     ).toBe(0);
     expect(output.join('\n')).toContain('active key k1 → k2; re-sealed 2500 in tasks, 1 in switches');
 
@@ -82,7 +84,7 @@ describe('keys rotate', () => {
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
 
     const rotated = new NumberVault(loadOrCreateKeyFile(keyFile));
-    const reopened = openSqliteStore(join(dataDir, 'switchboard.db'));
+    const reopened = await site.open();
     expect(await reopened.sealedValues.countByKeyId()).toEqual({ tasks: { k2: 2500 }, switches: { k2: 1 } });
     const due = await reopened.dispatch.dueTasks('c1', NOW, 3000);
     expect(due.map((t) => rotated.decrypt(t.numberSealed)).sort()).toEqual(numbers);
@@ -97,8 +99,8 @@ describe('keys rotate', () => {
     await reopened.close();
 
     // rotating again moves everything once more; nothing is left on older keys
-    expect(await runSecurityCommand('keys', ['rotate', '--data-dir', dataDir], () => {})).toBe(0);
-    const again = openSqliteStore(join(dataDir, 'switchboard.db'));
+    expect(await runSecurityCommand('keys', ['rotate', '--data-dir', dataDir], () => {}, env)).toBe(0);
+    const again = await site.open();
     expect(await again.sealedValues.countByKeyId()).toEqual({ tasks: { k3: 2500 }, switches: { k3: 1 } });
     await again.close();
   });

@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runSecurityCommand } from '../../src/cli/security-commands.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { ACME_KEY, type Harness, makeHarness } from '../api/harness.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { type CliSite, cliStoreKinds } from './cli-stores.js';
 
 /**
  * Service tokens (issue 6 §1): made on the command line, stored hashed, and a door of their own —
@@ -11,20 +10,53 @@ import { makeTempDir } from '../support/temp-dir.js';
  */
 const dir = makeTempDir();
 afterAll(() => dir.remove());
+const kinds = await cliStoreKinds();
 
-let h: Harness;
-beforeEach(async () => {
-  h = await makeHarness(dir.path, { rateLimit: false });
-});
-afterEach(() => h.close());
-
-async function cli(args: string[], dataDir: string): Promise<{ code: number; lines: string[] }> {
+async function cli(site: CliSite, args: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  const code = await runSecurityCommand('tokens', [...args, '--data-dir', dataDir], (line) =>
-    lines.push(line),
+  const code = await runSecurityCommand(
+    'tokens',
+    [...args, '--data-dir', site.dataDir],
+    (line) => lines.push(line),
+    site.env,
   );
   return { code, lines };
 }
+
+describe.each(kinds.map((kind) => [kind.name, kind] as const))('%s: tokens command', (_name, kind) => {
+  it('`tokens create --role worker` prints the token once, stores its hash, audits; list and revoke work', async () => {
+    const site = await kind.site(dir.path);
+    onTestFinished(() => site.dispose());
+    const created = await cli(site, ['create', '--role', 'worker', '--name', 'worker-a']);
+    expect(created.code).toBe(0);
+    const token = created.lines[1]!;
+    expect(token).toMatch(/^sbs_[A-Za-z0-9_-]{43}$/);
+    expect((await cli(site, ['create', '--role', 'platform_admin'])).code).toBe(2);
+
+    const listed = await cli(site, ['list']);
+    expect(listed.lines).toHaveLength(1);
+    expect(listed.lines[0]).toMatch(/ worker +sbs_.{6}… +worker-a +active$/);
+    expect(listed.lines.join('\n')).not.toContain(token);
+    const id = listed.lines[0]!.split(' ')[0]!;
+    expect((await cli(site, ['revoke', id])).code).toBe(0);
+    expect((await cli(site, ['list'])).lines[0]).toContain('revoked');
+
+    const store = await site.open();
+    try {
+      const [record] = await store.serviceTokens.list();
+      expect(JSON.stringify(record)).not.toContain(token);
+      const actions = (await store.audit.list({ limit: 10 })).map((e) => [e.action, e.actor]);
+      expect(actions).toEqual([
+        ['service_token.create', 'cli'],
+        ['service_token.revoke', 'cli'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+let h: Harness;
 
 async function tokenFor(role: 'api' | 'scheduler' | 'worker'): Promise<{ id: string; token: string }> {
   const { generateServiceToken } = await import('../../src/security/service-tokens.js');
@@ -41,36 +73,10 @@ async function tokenFor(role: 'api' | 'scheduler' | 'worker'): Promise<{ id: str
 }
 
 describe('service tokens', () => {
-  it('`tokens create --role worker` prints the token once, stores its hash, audits; list and revoke work', async () => {
-    const dataDir = `${dir.path}/cli`;
-    mkdirSync(dataDir);
-    const created = await cli(['create', '--role', 'worker', '--name', 'worker-a'], dataDir);
-    expect(created.code).toBe(0);
-    const token = created.lines[1]!;
-    expect(token).toMatch(/^sbs_[A-Za-z0-9_-]{43}$/);
-    expect((await cli(['create', '--role', 'platform_admin'], dataDir)).code).toBe(2);
-
-    const listed = await cli(['list'], dataDir);
-    expect(listed.lines).toHaveLength(1);
-    expect(listed.lines[0]).toMatch(/ worker +sbs_.{6}… +worker-a +active$/);
-    expect(listed.lines.join('\n')).not.toContain(token);
-    const id = listed.lines[0]!.split(' ')[0]!;
-    expect((await cli(['revoke', id], dataDir)).code).toBe(0);
-    expect((await cli(['list'], dataDir)).lines[0]).toContain('revoked');
-
-    const store = openSqliteStore(`${dataDir}/switchboard.db`);
-    try {
-      const [record] = await store.serviceTokens.list();
-      expect(JSON.stringify(record)).not.toContain(token);
-      const actions = (await store.audit.list({ limit: 10 })).map((e) => [e.action, e.actor]);
-      expect(actions).toEqual([
-        ['service_token.create', 'cli'],
-        ['service_token.revoke', 'cli'],
-      ]);
-    } finally {
-      await store.close();
-    }
+  beforeEach(async () => {
+    h = await makeHarness(dir.path, { rateLimit: false });
   });
+  afterEach(() => h.close());
 
   it('opens /internal only, and /internal opens to nothing else', async () => {
     const worker = await tokenFor('worker');

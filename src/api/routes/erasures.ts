@@ -62,6 +62,7 @@ export function erasureRoutes(app: ApiApp, options: ApiOptions): void {
       const erased = {
         tasks: report.tasks,
         attempts: report.attempts,
+        callRecords: report.callRecords,
         campaignsCancelled: report.campaignsCancelled,
       };
       const entry = await audit(request, {

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LoginKeyKind } from '../../coord/rate-limits.js';
 import { formatInstant } from '../../intake/timestamps.js';
-import { LoginThrottle } from '../../security/login-throttle.js';
+import type { LoginThrottle } from '../../security/login-throttle.js';
 import { DummyPassword, verifyPassword } from '../../security/passwords.js';
 import { isRole, permissionsOf } from '../../security/rbac.js';
 import {
@@ -29,15 +30,32 @@ function clearCookie(request: FastifyRequest, reply: FastifyReply): void {
   reply.header('set-cookie', sessionCookie('', { maxAgeSec: 0, secure: isTls(request) }));
 }
 
+/** Seconds a client is told to wait before trying a login again while the throttle is unreachable. */
+const THROTTLE_UNAVAILABLE_RETRY_SEC = 5;
+
+/**
+ * The login throttle fails CLOSED: when its counts cannot be read or written (Redis unreachable),
+ * no login is decided — 503 `login_unavailable`, whatever the password. Letting logins through
+ * would hand an attacker unthrottled guesses for as long as the outage lasts (an outage an
+ * attacker may cause), and answering 401 or 200 while the count is not kept would be an oracle.
+ * Sessions already open and API keys go on working.
+ */
+function throttleUnavailable(request: FastifyRequest, reply: FastifyReply, error: unknown): ProblemError {
+  request.log.error({ err: error }, 'login throttle unavailable: refusing logins (fails closed)');
+  reply.header('retry-after', String(THROTTLE_UNAVAILABLE_RETRY_SEC));
+  const detail = 'logins are paused for a moment; retry later';
+  return new ProblemError(503, 'login_unavailable', detail, undefined, { cause: error });
+}
+
 /**
  * Console login, who-am-I and logout. Login is the one public /v1 route: it answers every
  * failure the same way (401 `invalid_credentials`, same work done for an unknown e-mail), is
- * throttled per account and per address, and is audited whether it succeeds or not.
+ * throttled per account and per address (shared by every api process), and is audited whether
+ * it succeeds or not.
  */
-export function sessionRoutes(app: ApiApp, options: ApiOptions): void {
+export function sessionRoutes(app: ApiApp, options: ApiOptions, throttle: LoginThrottle): void {
   const { store, clock } = options;
   const times = options.sessions ?? DEFAULT_SESSION_TIMES;
-  const throttle = new LoginThrottle(options.loginThrottle);
   const dummy = new DummyPassword();
   const audit = auditTrail(store, clock);
 
@@ -74,7 +92,12 @@ export function sessionRoutes(app: ApiApp, options: ApiOptions): void {
       const now = clock();
       const email = request.body.email.toLowerCase();
       const keys = { account: email, address: request.ip };
-      const waitMs = throttle.waitMs(keys, now);
+      let waitMs: number;
+      try {
+        waitMs = await throttle.waitMs(keys);
+      } catch (error) {
+        throw throttleUnavailable(request, reply, error);
+      }
       if (waitMs > 0) {
         // Refused before any password is checked; logged, not audited (the failures that led
         // here were), so a flood cannot grow the audit log without bound.
@@ -87,7 +110,14 @@ export function sessionRoutes(app: ApiApp, options: ApiOptions): void {
         ? await verifyPassword(user.passwordHash, request.body.password)
         : await dummy.verify(request.body.password);
       if (!user || !passwordOk || user.disabled || !isRole(user.role)) {
-        const locked = throttle.failed(keys, now);
+        let locked: LoginKeyKind[] = [];
+        let unavailable: ProblemError | undefined;
+        try {
+          locked = await throttle.failed(keys);
+        } catch (error) {
+          // The failure is audited all the same; the answer is the outage's.
+          unavailable = throttleUnavailable(request, reply, error);
+        }
         await audit(request, {
           action: 'session.login_failed',
           actor: 'anonymous',
@@ -99,9 +129,15 @@ export function sessionRoutes(app: ApiApp, options: ApiOptions): void {
             ...(locked.length > 0 ? { locked } : {}),
           },
         });
+        if (unavailable) throw unavailable;
         throw new ProblemError(401, 'invalid_credentials', 'the e-mail or the password is wrong');
       }
-      throttle.succeeded(keys);
+      try {
+        await throttle.succeeded(keys);
+      } catch (error) {
+        // Refused like a failure would be, so 503 tells nothing about the password.
+        throw throttleUnavailable(request, reply, error);
+      }
       await store.sessions.deleteExpired(now, now - times.idleMs);
       const session = generateSessionId();
       const expiresAt = now + times.absoluteMs;

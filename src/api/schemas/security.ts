@@ -195,6 +195,7 @@ export const ErasureReportSchema = Type.Object(
     erased: Type.Object({
       tasks: Type.Integer(),
       attempts: Type.Integer(),
+      callRecords: Type.Integer(),
       campaignsCancelled: Type.Integer(),
     }),
     suppressed: Type.Integer(),
