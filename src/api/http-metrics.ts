@@ -8,6 +8,8 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  */
 export interface HttpMetrics {
   observe(request: FastifyRequest, reply: FastifyReply): void;
+  /** A request admitted without its rate limit checked (the limit's backend was unreachable). */
+  rateLimitUnchecked(): void;
 }
 
 function reuse<T>(registry: Registry, name: string, create: () => T): T {
@@ -39,7 +41,20 @@ export function httpMetrics(registry: Registry): HttpMetrics {
         registers: [registry],
       }),
   );
+  const unchecked = reuse(
+    registry,
+    'switchboard_api_rate_limit_unchecked_total',
+    () =>
+      new Counter({
+        name: 'switchboard_api_rate_limit_unchecked_total',
+        help: 'API requests admitted without a rate-limit check because its backend (Redis) was unreachable (fails open)',
+        registers: [registry],
+      }),
+  );
   return {
+    rateLimitUnchecked() {
+      unchecked.inc();
+    },
     observe(request, reply) {
       const labels = {
         method: request.method,

@@ -153,7 +153,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         store: options.store,
         clock: options.clock,
         rateLimit:
-          rateLimit === false ? undefined : new ApiRateLimit(limits.tokenBuckets(rateLimit), options.clock),
+          rateLimit === false
+            ? undefined
+            : new ApiRateLimit(limits.tokenBuckets(rateLimit), options.clock, () =>
+                metrics.rateLimitUnchecked(),
+              ),
         sessionTimes: options.sessions ?? DEFAULT_SESSION_TIMES,
       }),
     );

@@ -27,6 +27,8 @@ export class ApiRateLimit {
   constructor(
     private readonly buckets: TokenBuckets,
     private readonly clock: () => number,
+    /** Counts each request admitted unchecked (the metric `switchboard_api_rate_limit_unchecked_total`). */
+    private readonly onUnchecked: () => void = () => {},
   ) {}
 
   /** 0 when the caller may go on, else the ms until its next token. */
@@ -35,6 +37,7 @@ export class ApiRateLimit {
       return await this.buckets.take(callerId);
     } catch (error) {
       this.uncheckedSinceWarning += 1;
+      this.onUnchecked();
       const nowMs = this.clock();
       if (nowMs - this.lastWarningAtMs >= UNCHECKED_WARNING_INTERVAL_MS) {
         log.warn(

@@ -82,6 +82,27 @@ export const ConfigSchema = Type.Object(
       description:
         "recovery: how long a call gone from its switch waits for the switch's call record before it ends unknown (cover mod_json_cdr retries × delay)",
     }),
+    apiRatePerSecond: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'API requests per second per key (or console user), refilled into its bucket',
+    }),
+    apiRateBurst: Type.Integer({
+      minimum: 1,
+      maximum: 10_000_000,
+      description: 'API requests a key may make at once before the per-second rate applies',
+    }),
+    loginAccountThreshold: Type.Integer({
+      minimum: 1,
+      maximum: 1_000,
+      description:
+        'failed logins per account within 15 min before each further one locks it for a growing delay',
+    }),
+    loginAddressThreshold: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'failed logins per source address within 15 min before it is locked likewise',
+    }),
     trustProxy: Type.Optional(
       Type.String({
         minLength: 1,
@@ -116,6 +137,10 @@ export const DEFAULT_CONFIG: Config = {
   leaderTtlMs: 2_000,
   switchProbeMs: 10_000,
   callRecordWaitMs: 60_000,
+  apiRatePerSecond: 100,
+  apiRateBurst: 500,
+  loginAccountThreshold: 5,
+  loginAddressThreshold: 20,
 };
 
 /** Environment variable → setting. */
@@ -144,6 +169,10 @@ const ENVIRONMENT: Record<string, keyof Config> = {
   SWITCHBOARD_LEADER_TTL_MS: 'leaderTtlMs',
   SWITCHBOARD_SWITCH_PROBE_MS: 'switchProbeMs',
   SWITCHBOARD_CALL_RECORD_WAIT_MS: 'callRecordWaitMs',
+  SWITCHBOARD_API_RATE_PER_SECOND: 'apiRatePerSecond',
+  SWITCHBOARD_API_RATE_BURST: 'apiRateBurst',
+  SWITCHBOARD_LOGIN_ACCOUNT_THRESHOLD: 'loginAccountThreshold',
+  SWITCHBOARD_LOGIN_ADDRESS_THRESHOLD: 'loginAddressThreshold',
 };
 
 export const CONFIG_ENVIRONMENT_VARIABLES = Object.keys(ENVIRONMENT);
@@ -157,6 +186,10 @@ const NUMERIC: ReadonlySet<keyof Config> = new Set([
   'leaderTtlMs',
   'switchProbeMs',
   'callRecordWaitMs',
+  'apiRatePerSecond',
+  'apiRateBurst',
+  'loginAccountThreshold',
+  'loginAddressThreshold',
 ]);
 
 function settingName(key: string): string {

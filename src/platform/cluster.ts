@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/index.js';
 import { clusterDispatchView, clusterNotifier } from '../cluster/api-bridge.js';
+import { LostOrderAudit } from '../cluster/lost-order-audit.js';
 import { SCHEDULER_SCOPE, SchedulerNode } from '../cluster/scheduler-node.js';
 import { WorkerNode } from '../cluster/worker-node.js';
 import { type Config, rolesOf } from '../config/config.js';
@@ -12,7 +13,7 @@ import { PlatformMetrics } from '../observability/metrics.js';
 import type { OpenAttempt, Store } from '../store/contract.js';
 import { adoptOpenAttempts } from '../worker/recovery.js';
 import { Worker } from '../worker/worker.js';
-import { LostOrderAudit } from './lost-order-audit.js';
+import { apiPolicies } from './api-policies.js';
 import { openCoordination, openStore, openVault, switchEndpoints } from './resources.js';
 
 export interface ClusterNodeOptions {
@@ -159,6 +160,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
         dispatch: clusterDispatchView(coord),
         // The rate limit and the login throttle count across every api process (docs/security.md).
         rateLimits: coord.limits,
+        ...apiPolicies(config),
         health,
         notify: clusterNotifier(coord, (error) =>
           logger.error({ err: error }, 'notifying the scheduler failed'),

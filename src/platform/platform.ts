@@ -10,6 +10,7 @@ import type { NumberVault } from '../security/number-vault.js';
 import type { Store } from '../store/contract.js';
 import { CallRecovery } from '../worker/recovery.js';
 import { Worker } from '../worker/worker.js';
+import { apiPolicies } from './api-policies.js';
 import { openStore, openVault, switchEndpoints } from './resources.js';
 
 /** How often the embedded scheduler checks its in-flight calls against the store (cluster: 2 s). */
@@ -120,6 +121,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       clock,
       logger: logger.child({ part: 'api' }),
       metricsRegistry: metrics.registry,
+      ...apiPolicies(config),
       dispatch: {
         dispatchStatus: (tenantId, campaignId) => readyScheduler.dispatchStatus(tenantId, campaignId),
         lineHealth: (lineId) => readyScheduler.lineHealth(lineId),

@@ -310,8 +310,11 @@ export interface DispatchRepository {
    * says which; one taken over meanwhile (its worker seemed gone) must not be sent.
    */
   markSending(attemptIds: readonly string[], workerId: string, nowMs: number): Promise<boolean[]>;
-  /** Every open attempt's id with the worker following it (the scheduler's reconciliation). */
-  openAttemptIds(): Promise<Map<string, string>>;
+  /**
+   * Every open attempt's id with the worker following it (the scheduler's reconciliation), or
+   * only `workerId`'s (a worker's check for orders it never received).
+   */
+  openAttemptIds(workerId?: string): Promise<Map<string, string>>;
   /** Queued tasks past their expiry become expired; returns how many. */
   expireDue(nowMs: number): Promise<number>;
   /** Attempts created since `sinceMs`, per tenant (to seed the daily-attempt guard at start). */

@@ -200,6 +200,10 @@ describe('when the limits cannot be read', () => {
       [40, 1],
       [40, 5],
     ]);
+    // Every request admitted unchecked is counted where an operator alerts on it: the five reads
+    // and the one after the pause (the bootstrap key that created the key is not rate limited).
+    const metrics = await node.call({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^switchboard_api_rate_limit_unchecked_total 6$/m);
   });
 
   it('refuses logins with 503 (fails closed), whatever the password, and still audits the failure', async () => {

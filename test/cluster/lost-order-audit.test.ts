@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LostOrderAudit } from '../../src/cluster/lost-order-audit.js';
 import { uuidv7 } from '../../src/domain/ids.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { PlatformMetrics } from '../../src/observability/metrics.js';
-import { LostOrderAudit } from '../../src/platform/lost-order-audit.js';
 import { NumberVault } from '../../src/security/number-vault.js';
 import { adoptOpenAttempts } from '../../src/worker/recovery.js';
 import { Worker } from '../../src/worker/worker.js';

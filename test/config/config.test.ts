@@ -49,6 +49,31 @@ describe('configuration', () => {
   });
 });
 
+describe('API limits', () => {
+  it('sets the rate limit per key and the login thresholds from the environment, within bounds', () => {
+    expect(
+      loadConfig({
+        SWITCHBOARD_API_RATE_PER_SECOND: '20',
+        SWITCHBOARD_API_RATE_BURST: '40',
+        SWITCHBOARD_LOGIN_ACCOUNT_THRESHOLD: '3',
+        SWITCHBOARD_LOGIN_ADDRESS_THRESHOLD: '50',
+      }),
+    ).toMatchObject({
+      apiRatePerSecond: 20,
+      apiRateBurst: 40,
+      loginAccountThreshold: 3,
+      loginAddressThreshold: 50,
+    });
+    expect(() => loadConfig({ SWITCHBOARD_API_RATE_PER_SECOND: '0' })).toThrow(
+      /apiRatePerSecond \(SWITCHBOARD_API_RATE_PER_SECOND\)/,
+    );
+    expect(() => loadConfig({ SWITCHBOARD_LOGIN_ACCOUNT_THRESHOLD: '1001' })).toThrow(
+      /loginAccountThreshold/,
+    );
+    expect(() => loadConfig({ SWITCHBOARD_API_RATE_BURST: 'lots' })).toThrow(/apiRateBurst/);
+  });
+});
+
 describe('proxies', () => {
   it('reads the trusted proxies from the environment', () => {
     expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '10.0.0.2,10.0.1.0/24' }).trustProxy).toBe(

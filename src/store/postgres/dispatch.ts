@@ -277,10 +277,16 @@ export class PgDispatch implements DispatchRepository {
     return new Map(rows.map((r) => [r.worker_id, r.n]));
   }
 
-  async openAttemptIds(): Promise<Map<string, string>> {
-    const { rows } = await this.db.query<{ id: string; worker_id: string }>(
-      `SELECT id, worker_id FROM attempts WHERE status <> 'ended'`,
-    );
+  async openAttemptIds(workerId?: string): Promise<Map<string, string>> {
+    const { rows } =
+      workerId === undefined
+        ? await this.db.query<{ id: string; worker_id: string }>(
+            `SELECT id, worker_id FROM attempts WHERE status <> 'ended'`,
+          )
+        : await this.db.query<{ id: string; worker_id: string }>(
+            `SELECT id, worker_id FROM attempts WHERE status <> 'ended' AND worker_id = $1`,
+            [workerId],
+          );
     return new Map(rows.map((r) => [r.id, r.worker_id]));
   }
 

@@ -216,10 +216,14 @@ export class SqliteDispatch implements DispatchRepository {
     return new Map(rows.map((r) => [r.worker_id, r.n]));
   }
 
-  async openAttemptIds(): Promise<Map<string, string>> {
-    const rows = this.db
-      .prepare(`SELECT id, worker_id FROM attempts WHERE status <> 'ended'`)
-      .all() as Array<{ id: string; worker_id: string }>;
+  async openAttemptIds(workerId?: string): Promise<Map<string, string>> {
+    const rows = (
+      workerId === undefined
+        ? this.db.prepare(`SELECT id, worker_id FROM attempts WHERE status <> 'ended'`).all()
+        : this.db
+            .prepare(`SELECT id, worker_id FROM attempts WHERE status <> 'ended' AND worker_id = ?`)
+            .all(workerId)
+    ) as Array<{ id: string; worker_id: string }>;
     return new Map(rows.map((r) => [r.id, r.worker_id]));
   }
 

@@ -306,6 +306,8 @@ describe.each(kinds.map((kind) => [kind.name, kind] as const))('%s: core dispatc
         [claimedB.attempt.id, 'w2'],
       ]),
     );
+    expect(await store.dispatch.openAttemptIds('w2')).toEqual(new Map([[claimedB.attempt.id, 'w2']]));
+    expect(await store.dispatch.openAttemptIds('w9')).toEqual(new Map());
     const taken = await store.dispatch.takeOver('w1', 'w3');
     expect(taken.map((x) => [x.taskId, x.workerId])).toEqual([[a.id, 'w3']]);
     // A second adopter of the same gone worker finds nothing left to take.

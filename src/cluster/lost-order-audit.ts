@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { ORDER_MAX_AGE_MS } from '../cluster/messages.js';
 import type { OpenAttempt, Store } from '../store/contract.js';
 import type { Worker } from '../worker/worker.js';
+import { ORDER_MAX_AGE_MS } from './messages.js';
 
 /**
  * A live worker's check for orders it never received: an attempt the store says is this
@@ -35,8 +35,8 @@ export class LostOrderAudit {
   async check(): Promise<void> {
     const startedAt = this.clock();
     const unfollowed = new Set<string>();
-    for (const [attemptId, workerId] of await this.store.dispatch.openAttemptIds()) {
-      if (workerId === this.worker.workerId && !this.worker.isFollowing(attemptId)) unfollowed.add(attemptId);
+    for (const attemptId of (await this.store.dispatch.openAttemptIds(this.worker.workerId)).keys()) {
+      if (!this.worker.isFollowing(attemptId)) unfollowed.add(attemptId);
     }
     const lost = new Set([...unfollowed].filter((id) => this.suspects.has(id)));
     this.suspects = unfollowed;
