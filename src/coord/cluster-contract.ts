@@ -110,6 +110,72 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/**
+ * The scheduler's in-flight leases per resource and its CAPS pace state, as coordination keeps
+ * them (ARCHITECTURE: coord/). One leader decides from its own memory (one writer, fenced by its
+ * token) and writes every change here before the orders it concerns leave, so a successor starts
+ * from the same pace and the same calls in flight, and anyone can read in-flight counts per
+ * resource. The store stays the truth about which calls are open: a successor keeps only the
+ * leases of open attempts and adds those missing (`replace`). After a loss (a Redis restart
+ * without persistence) the ledger is rebuilt from the leader's memory, which came from the store.
+ *
+ * Times are the leader's clock (epoch ms); the hosts' clocks must agree (NTP), as for order ages.
+ */
+export interface SlotLedger {
+  /**
+   * Applies one batch of changes under `fence`. `fenced`: a leader with a newer token has taken
+   * the ledger — stop. `lost`: the ledger is gone (backend restarted empty) and nothing was
+   * written — write the whole state with `replace`. Idempotent: a batch resent after a reconnect
+   * changes nothing more.
+   */
+  write(fence: number, change: LedgerChange, nowMs: number): Promise<LedgerWriteResult>;
+  /**
+   * A new leader takes the ledger: from now on writes under an older token are refused. Returns
+   * what its predecessors left (pace entries still inside `paceWindowMs`, unexpired leases), and
+   * whether the ledger is complete — kept without a gap since a leader declared it so — or null
+   * if a newer token already holds it.
+   */
+  take(fence: number, nowMs: number, paceWindowMs: number): Promise<LedgerSnapshot | null>;
+  /**
+   * Replaces everything with `state` under `fence` (after `take`, or after `lost`); `complete`
+   * declares that `state` holds every grant that can still reach a switch.
+   */
+  replace(fence: number, state: LedgerState, complete: boolean): Promise<LedgerWriteResult>;
+  /** Calls in flight per resource key (e.g. `line:<id>`), as the ledger holds them; 0 if none. */
+  inFlight(keys: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** One call granted: its lease over every level it uses, and its entry in each paced level's log. */
+export interface LedgerGrant {
+  leaseId: string;
+  /** Every level key the call holds a concurrent slot of. */
+  keys: string[];
+  expiresAtMs: number;
+  /** Its pace entries: at the latest time the call can reach its switch, and the level's schedule after it. */
+  paced: Array<{ key: string; atMs: number; tat: number }>;
+}
+
+export interface LedgerChange {
+  grants: LedgerGrant[];
+  /** Leases ended (call over, or expired); their pace entries stay until they leave the window. */
+  released: string[];
+}
+
+export type LedgerWriteResult = 'ok' | 'fenced' | 'lost';
+
+export interface LedgerState {
+  /** Per level key: the schedule (GCRA theoretical arrival time) and the entry times in the window. */
+  pace: Map<string, { tat: number; entries: number[] }>;
+  leases: Map<string, { keys: string[]; expiresAtMs: number }>;
+}
+
+export interface LedgerSnapshot extends LedgerState {
+  /** Every grant that can still reach a switch is in it (false after a loss until a leader rebuilt it). */
+  complete: boolean;
+  /** The token of the last leader that took it, or null if it did not exist. */
+  previousFence: number | null;
+}
+
 /** Everything above, from one backend. */
 export interface Coordination {
   readonly leader: LeaderLease;
@@ -118,5 +184,7 @@ export interface Coordination {
   readonly bus: MessageBus;
   /** The API rate limit and the login throttle, shared by every api process (`rate-limits.ts`). */
   readonly limits: RateLimits;
+  /** The scheduler's in-flight leases and pace state. */
+  readonly ledger: SlotLedger;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { Clock, Coordination } from './cluster-contract.js';
 import { MemoryLeaderLease } from './memory-leader-lease.js';
 import { MemoryMembership } from './memory-membership.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
+import { MemorySlotLedger } from './memory-slot-ledger.js';
 import { MemoryStreams } from './memory-streams.js';
 import { MemorySwitchVotes } from './memory-switch-votes.js';
 import { type CoordLogger, StreamBus } from './stream-bus.js';
@@ -19,7 +20,7 @@ export interface MemoryCoordinationOptions {
 
 /** Coordination in one process (embedded mode). `peer()` is another process on the same state. */
 export interface MemoryCoordination extends Coordination {
-  /** A second view on the same lease, members, votes, limits and streams, with its own bus (own subscriptions). */
+  /** A second view on the same lease, members, votes, limits, ledger and streams, with its own bus (own subscriptions). */
   peer(): MemoryCoordination;
 }
 
@@ -28,6 +29,7 @@ interface SharedState {
   members: MemoryMembership;
   votes: MemorySwitchVotes;
   limits: MemoryRateLimits;
+  ledger: MemorySlotLedger;
   streams: MemoryStreams;
   logger: CoordLogger;
 }
@@ -40,6 +42,7 @@ export function createMemoryCoordination(options: MemoryCoordinationOptions = {}
     members: new MemoryMembership(clock),
     votes: new MemorySwitchVotes(clock),
     limits: new MemoryRateLimits(clock),
+    ledger: new MemorySlotLedger(),
     streams: new MemoryStreams({
       maxLength: { bus: streamMaxLength, request: 10_000, reply: 10_000 },
       batchSize: options.batchSize ?? 1_000,
@@ -55,6 +58,7 @@ function view(shared: SharedState): MemoryCoordination {
     members: shared.members,
     votes: shared.votes,
     limits: shared.limits,
+    ledger: shared.ledger,
     bus,
     peer: () => view(shared),
     close: () => bus.close(),

@@ -6,6 +6,7 @@ import { RedisKeys } from './redis-keys.js';
 import { RedisLeaderLease } from './redis-leader-lease.js';
 import { RedisMembership } from './redis-membership.js';
 import { RedisRateLimits } from './redis-rate-limits.js';
+import { RedisSlotLedger } from './redis-slot-ledger.js';
 import { RedisStreams } from './redis-streams.js';
 import { RedisSwitchVotes } from './redis-switch-votes.js';
 import { type CoordLogger, StreamBus } from './stream-bus.js';
@@ -98,6 +99,7 @@ export async function createRedisCoordination(options: RedisCoordinationOptions)
     members: new RedisMembership(context),
     votes: new RedisSwitchVotes(context),
     limits: new RedisRateLimits(context),
+    ledger: new RedisSlotLedger(context),
     bus,
     close() {
       closing ??= (async () => {

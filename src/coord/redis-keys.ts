@@ -57,6 +57,11 @@ export class RedisKeys {
     return `${this.prefix}login-${kind}:${digest}`;
   }
 
+  /** One of the scheduler's slot ledger keys (`meta`, `leases`, `inflight`, `pace`, `tats`). */
+  ledger(part: string): string {
+    return `${this.prefix}ledger:${part}`;
+  }
+
   /** SCAN MATCH pattern of every key of the namespace (for tests and `flush` tooling). */
   pattern(): string {
     return `${this.prefix}*`;

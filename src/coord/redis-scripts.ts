@@ -65,4 +65,7 @@ export const scripts = {
   loginCheck: LuaScript.load('login-check', 2),
   loginFail: LuaScript.load('login-fail', 2),
   loginSucceed: LuaScript.load('login-succeed', 1),
+  ledgerWrite: LuaScript.load('ledger-write', 5),
+  ledgerTake: LuaScript.load('ledger-take', 5),
+  ledgerReplace: LuaScript.load('ledger-replace', 5),
 } as const;
