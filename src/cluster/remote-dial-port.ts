@@ -28,6 +28,13 @@ export class RemoteDialPort implements DialPort {
     private readonly bus: MessageBus,
     private readonly fence: () => number | null,
     private readonly onPublishError: (error: unknown) => void,
+    /**
+     * Awaited before each batch of orders leaves (the slot ledger's sync): false holds the batch's
+     * dial orders back — never published, so never sent; their attempts, claimed but unordered,
+     * are recovered as `not_dialed` by the workers' lost-order check.
+     */
+    private readonly beforePublish: () => Promise<boolean> = async () => true,
+    private readonly onHeldBack: (orders: number) => void = () => {},
   ) {}
 
   /** Replaces the set of live workers and what each reaches (from membership). */
@@ -150,8 +157,20 @@ export class RemoteDialPort implements DialPort {
   /** Whatever is still in the outbox is published now. */
   async flush(): Promise<void> {
     this.#flushScheduled = false;
-    const batches = [...this.#outbox];
+    let batches = [...this.#outbox];
     this.#outbox.clear();
+    if (batches.length === 0) return;
+    if (!(await this.beforePublish())) {
+      let held = 0;
+      batches = batches
+        .map(([workerId, messages]): [string, OrderMessage[]] => {
+          const kept = messages.filter((message) => message.kind !== 'dial');
+          held += messages.length - kept.length;
+          return [workerId, kept];
+        })
+        .filter(([, messages]) => messages.length > 0);
+      if (held > 0) this.onHeldBack(held);
+    }
     await Promise.all(
       batches.map(([workerId, messages]) =>
         this.bus.publish(STREAMS.orders(workerId), messages).catch(this.onPublishError),

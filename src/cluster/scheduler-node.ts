@@ -6,6 +6,7 @@ import type { PlatformMetrics } from '../observability/metrics.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { Store } from '../store/contract.js';
 import { Leadership } from './leadership.js';
+import { LedgeredDialSlots, LedgerSync } from './ledgered-dial-slots.js';
 import {
   decodeWorkerInfo,
   isNotice,
@@ -35,9 +36,11 @@ export interface SchedulerNodeOptions {
   /** How often the leader reads membership and votes. */
   pollMs?: number;
   /**
-   * A new leader waits this long before its first dispatch (default: ORDER_MAX_AGE_MS + one CAPS
-   * window): the previous leader's last orders (refused by workers once older than that age) have
-   * all been sent and left the window by then, so the new pace never adds to the old one.
+   * When the slot ledger it takes is incomplete (lost with a Redis restart), a new leader waits
+   * this long before its first dispatch (default: ORDER_MAX_AGE_MS + one CAPS window): the
+   * previous leader's last orders (refused by workers once older than that age) have all been
+   * sent and left the window by then, so the new pace never adds to the old one. With a complete
+   * ledger it starts at once, from its predecessor's pace.
    */
   quietMs?: number;
 }
@@ -47,6 +50,10 @@ interface Term {
   token: number;
   scheduler: Scheduler;
   port: RemoteDialPort;
+  slots: LedgeredDialSlots;
+  ledger: LedgerSync;
+  /** Its memory holds every grant that can still reach a switch (after a complete takeover or the quiet period). */
+  ledgerComplete: boolean;
   subscriptions: Subscription[];
   /** Switch pool membership by votes (R3.9). */
   inPool: Map<string, boolean>;
@@ -100,15 +107,35 @@ export class SchedulerNode {
 
   private async beginTerm(token: number): Promise<void> {
     const { store, coord, clock, logger, metrics } = this.options;
-    const slots = new MemoryDialSlots(
+    const memory = new MemoryDialSlots(
       this.options.capsGuardMs,
       this.options.capsToleranceMs,
       ORDER_MAX_AGE_MS,
     );
+    let ledger: LedgerSync | undefined;
+    const slots = new LedgeredDialSlots(memory, ORDER_MAX_AGE_MS, () =>
+      setImmediate(() => void ledger?.sync()),
+    );
+    const fence = () => this.leadership.fence()?.token ?? null;
+    ledger = new LedgerSync({
+      ledger: coord.ledger,
+      slots,
+      fence,
+      clock,
+      logger: logger.child({ part: 'ledger' }),
+      onFenced: () => this.leadership.stepDown('fenced by the slot ledger'),
+      mayRebuild: () => this.#term === term && term.ledgerComplete,
+    });
     const port = new RemoteDialPort(
       coord.bus,
-      () => this.leadership.fence()?.token ?? null,
+      fence,
       (error) => logger.error({ err: error }, 'publishing orders failed'),
+      () => (ledger ? ledger.sync() : Promise.resolve(false)),
+      (orders) =>
+        logger.error(
+          { orders },
+          'orders held back: the slot ledger could not be written (their attempts end not_dialed)',
+        ),
     );
     const scheduler = new Scheduler({
       store,
@@ -128,6 +155,9 @@ export class SchedulerNode {
       token,
       scheduler,
       port,
+      slots,
+      ledger,
+      ledgerComplete: false,
       subscriptions: [],
       inPool: new Map(),
       timer: null,
@@ -151,6 +181,18 @@ export class SchedulerNode {
     );
     // The fence moves in the store now, so a deposed leader's next claim is refused from here on.
     await store.dispatch.claim([], clock(), { scope: SCHEDULER_SCOPE, token });
+    // And in the ledger: a deposed leader's next write is refused, so it publishes no more orders;
+    // every grant it published before is in what this take returns.
+    const paceWindowMs = 1_000 + this.options.capsGuardMs;
+    const snapshot = await coord.ledger.take(token, clock(), paceWindowMs).catch((error: unknown) => {
+      logger.warn({ err: error }, 'reading the slot ledger failed: starting after the quiet period');
+      return undefined;
+    });
+    if (snapshot === null) {
+      this.leadership.stepDown('a newer leader holds the slot ledger');
+      return;
+    }
+    if (snapshot) memory.restorePace(snapshot.pace);
     await scheduler.prepare();
     const open = await store.dispatch.openAttempts();
     for (const attempt of open) {
@@ -158,20 +200,45 @@ export class SchedulerNode {
       port.noteFollowing(attempt.workerId, attempt.id);
     }
     await this.poll(term);
-    logger.info({ token, openCalls: open.length, workers: port.liveWorkers().length }, 'leader term begins');
-    // The previous leader's last grants reach their switches within ORDER_MAX_AGE_MS of its last
-    // decision (before its lease ran out); one CAPS window after that they count no more.
-    const quietMs = this.options.quietMs ?? ORDER_MAX_AGE_MS + 1_000 + this.options.capsGuardMs + 50;
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const complete = snapshot?.complete === true;
+    logger.info(
+      { token, openCalls: open.length, workers: port.liveWorkers().length, ledgerComplete: complete },
+      'leader term begins',
+    );
+    // The ledger now holds this leader's state: its predecessors' pace, the store's open calls.
+    await this.rewriteLedger(term, complete);
+    if (!complete) {
+      // The previous leader's last grants reach their switches within ORDER_MAX_AGE_MS of its last
+      // decision (before its lease ran out); one CAPS window after that they count no more.
+      const quietMs = this.options.quietMs ?? ORDER_MAX_AGE_MS + 1_000 + this.options.capsGuardMs + 50;
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+      if (this.#term !== term) return;
+      await this.rewriteLedger(term, true);
+    }
     if (this.#term !== term) return;
+    term.ledgerComplete = true;
     scheduler.start();
     const pollMs = this.options.pollMs ?? 500;
     const loop = async () => {
       if (this.#term !== term) return;
       await this.poll(term).catch((error: unknown) => logger.warn({ err: error }, 'reading workers failed'));
+      // Releases queued while a write failed go out with the next grant, or here.
+      await term.ledger.sync();
       if (this.#term === term) term.timer = setTimeout(() => void loop(), pollMs);
     };
     term.timer = setTimeout(() => void loop(), pollMs);
+  }
+
+  /** Replaces the ledger with this leader's whole state; a failure is logged and left to the next writes. */
+  private async rewriteLedger(term: Term, complete: boolean): Promise<void> {
+    const { coord, clock, logger } = this.options;
+    term.slots.takePending();
+    try {
+      const result = await coord.ledger.replace(term.token, term.slots.slots.exportState(clock()), complete);
+      if (result === 'fenced') this.leadership.stepDown('a newer leader holds the slot ledger');
+    } catch (error) {
+      logger.warn({ err: error }, 'writing the slot ledger failed; the next writes add to it');
+    }
   }
 
   private async endTerm(): Promise<void> {

@@ -5,6 +5,7 @@ import {
   paceAllowedAt,
   paceGrant,
 } from '../scheduler/gcra.js';
+import type { LedgerState } from './cluster-contract.js';
 import type { DialSlots, SlotLevel, SlotResult } from './contract.js';
 
 interface Lease {
@@ -117,6 +118,45 @@ export class MemoryDialSlots implements DialSlots {
 
   paceAllowedAt(key: string, capsPerSecond: number, nowMs: number): number {
     return paceAllowedAt(this.pace.get(key), this.rule(capsPerSecond), nowMs);
+  }
+
+  /** A level's pace schedule (GCRA theoretical arrival time), if it ever paced a call. */
+  paceTat(key: string): number | undefined {
+    return this.pace.get(key)?.tat;
+  }
+
+  /**
+   * Adds a predecessor's pace (from the slot ledger) to this one: its entries count in the
+   * window like this process's own grants, and its schedule holds where it was.
+   */
+  restorePace(pace: LedgerState['pace']): void {
+    for (const [key, { tat, entries }] of pace) {
+      const state = this.pace.get(key) ?? { tat, grants: [], head: 0 };
+      state.tat = Math.max(state.tat, tat);
+      const merged = [...state.grants.slice(state.head), ...entries.map((atMs) => ({ atMs }))];
+      merged.sort((a, b) => a.atMs - b.atMs);
+      state.grants = merged;
+      state.head = 0;
+      this.pace.set(key, state);
+    }
+  }
+
+  /** What this process holds now, for the slot ledger: pace entries still in the window, and every lease. */
+  exportState(nowMs: number): LedgerState {
+    const windowStart = nowMs - this.rule(1).windowMs;
+    const pace: LedgerState['pace'] = new Map();
+    for (const [key, state] of this.pace) {
+      const entries: number[] = [];
+      for (let i = state.head; i < state.grants.length; i++) {
+        const atMs = state.grants[i]!.atMs;
+        if (atMs > windowStart) entries.push(atMs);
+      }
+      if (entries.length > 0 || state.tat > windowStart) pace.set(key, { tat: state.tat, entries });
+    }
+    const leases: LedgerState['leases'] = new Map();
+    for (const [id, lease] of this.leases)
+      leases.set(id, { keys: [...lease.keys], expiresAtMs: lease.expiresAtMs });
+    return { pace, leases };
   }
 }
 
