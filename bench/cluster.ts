@@ -10,7 +10,7 @@
  * filter, against what one broadcast subscription (the same events, no filter) receives — R3.3's
  * fan-out: with n workers each should get about 1/n.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EslClient } from '../src/esl/index.js';
 import { ApiClient } from '../src/platform/api-client.js';
@@ -276,6 +276,12 @@ export default async function clusterBench(args: string[]): Promise<BenchFigures
   } finally {
     for (const client of broadcast) await client.close().catch(() => {});
     for (const child of children) await child.kill('SIGKILL');
+    // SB_BENCH_LOGS=<dir>: every process's log, to see what a slow run was doing.
+    const logDir = process.env.SB_BENCH_LOGS;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      children.forEach((child, i) => writeFileSync(join(logDir, `process-${i}.log`), child.output()));
+    }
     await redis.stop();
     await dropSchema(schema).catch(() => {});
     dir.remove();

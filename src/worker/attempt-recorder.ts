@@ -10,6 +10,8 @@ export class AttemptRecorder {
   private progress: AttemptProgress[] = [];
   private endings: AttemptEnding[] = [];
   private campaignIds = new Set<string>();
+  /** Attempts whose ending is recorded here but not yet written (pending, or in a write under way). */
+  private readonly unwritten = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
 
@@ -30,12 +32,21 @@ export class AttemptRecorder {
 
   recordEnding(item: AttemptEnding, campaignId: string): void {
     this.endings.push(item);
+    this.unwritten.add(item.attemptId);
     this.campaignIds.add(campaignId);
     this.schedule();
   }
 
   get pending(): number {
     return this.progress.length + this.endings.length;
+  }
+
+  /**
+   * Whether this attempt's ending waits here to be written: the store still shows it open, yet it
+   * is settled (so a check for calls nobody follows must leave it alone).
+   */
+  isEndingUnwritten(attemptId: string): boolean {
+    return this.unwritten.has(attemptId);
   }
 
   private schedule(): void {
@@ -66,11 +77,14 @@ export class AttemptRecorder {
         await this.store.dispatch.finish(endings, this.clock());
         if (campaignIds.size > 0) this.onWritten(campaignIds);
       } catch (error) {
-        // Nothing is dropped silently: the rows stay open and recovery settles them after a restart.
+        // Nothing is dropped silently: the rows stay open, and recovery (the lost-order check, or a
+        // restart) settles them from the switch and its call records.
         this.logger.error(
           { err: error, progress: progress.length, endings: endings.length },
           'writing call records failed',
         );
+      } finally {
+        for (const ending of endings) this.unwritten.delete(ending.attemptId);
       }
     });
     return this.writing;

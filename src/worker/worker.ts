@@ -153,6 +153,11 @@ export class Worker implements DialPort {
     return this.calls.has(attemptId);
   }
 
+  /** Following it, or it ended here and its ending is not yet in the store. */
+  knows(attemptId: string): boolean {
+    return this.calls.has(attemptId) || this.recorder.isEndingUnwritten(attemptId);
+  }
+
   spareCapacity(): number {
     return Math.max(0, this.options.maxCalls - this.calls.size);
   }

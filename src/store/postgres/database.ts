@@ -38,6 +38,28 @@ export interface PgOptions {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** SQLSTATEs after which the same statements may simply run again: deadlock, serialization failure. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Runs `write` again when PostgreSQL aborted it as a deadlock victim or a serialization failure
+ * (up to `attempts` times, a few ms apart). Batch updates of the hot path lock their rows in the
+ * order of their input, so two batches sharing rows (a worker's group commit and an adopter's
+ * takeover) can deadlock; the victim's work is whole and may be redone. Only for `write`s whose
+ * effects are all in the database.
+ */
+export async function retryingDeadlocks<T>(write: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= attempts || typeof code !== 'string' || !RETRYABLE.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 8 * attempt));
+    }
+  }
+}
+
 /** Opens a pool on `schema` and applies the numbered migrations (safe to run from many processes). */
 export async function openPostgres(options: PgOptions): Promise<PgDatabase> {
   const schema = options.schema ?? 'public';

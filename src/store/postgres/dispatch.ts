@@ -11,7 +11,7 @@ import {
   type OpenAttempt,
 } from '../contract.js';
 import { AttemptPartitions } from './attempt-partitions.js';
-import type { PgDatabase, Queryable } from './database.js';
+import { type PgDatabase, type Queryable, retryingDeadlocks } from './database.js';
 import { type AttemptRow, toAttempt } from './rows.js';
 
 interface DueRow {
@@ -176,13 +176,15 @@ export class PgDispatch implements DispatchRepository {
   async recordProgress(progress: AttemptProgress[]): Promise<void> {
     if (progress.length === 0) return;
     const folded = foldProgress(progress);
-    await this.db.query(RECORD_PROGRESS, [
-      folded.map((p) => p.attemptId),
-      folded.map((p) => p.originatedAt),
-      folded.map((p) => p.ringingAt),
-      folded.map((p) => p.answeredAt),
-      folded.map((p) => p.status),
-    ]);
+    await retryingDeadlocks(() =>
+      this.db.query(RECORD_PROGRESS, [
+        folded.map((p) => p.attemptId),
+        folded.map((p) => p.originatedAt),
+        folded.map((p) => p.ringingAt),
+        folded.map((p) => p.answeredAt),
+        folded.map((p) => p.status),
+      ]),
+    );
   }
 
   async finish(endings: AttemptEnding[], nowMs: number): Promise<void> {
@@ -191,6 +193,10 @@ export class PgDispatch implements DispatchRepository {
     const byAttempt = new Map<string, AttemptEnding>();
     for (const end of endings) if (!byAttempt.has(end.attemptId)) byAttempt.set(end.attemptId, end);
     const unique = [...byAttempt.values()];
+    await retryingDeadlocks(() => this.finishOnce(unique, nowMs));
+  }
+
+  private async finishOnce(unique: readonly AttemptEnding[], nowMs: number): Promise<void> {
     await this.db.transaction(async (client) => {
       const ended = await client.query<{ id: string }>(END_ATTEMPTS, [
         unique.map((e) => e.attemptId),
@@ -250,11 +256,13 @@ export class PgDispatch implements DispatchRepository {
 
   async markSending(attemptIds: readonly string[], workerId: string, nowMs: number): Promise<boolean[]> {
     if (attemptIds.length === 0) return [];
-    const { rows } = await this.db.query<{ id: string }>(
-      `UPDATE attempts SET sending_at = $1
+    const { rows } = await retryingDeadlocks(() =>
+      this.db.query<{ id: string }>(
+        `UPDATE attempts SET sending_at = $1
        WHERE id = ANY($2::text[]) AND worker_id = $3 AND status <> 'ended'
        RETURNING id`,
-      [nowMs, attemptIds, workerId],
+        [nowMs, attemptIds, workerId],
+      ),
     );
     const marked = new Set(rows.map((r) => r.id));
     return attemptIds.map((id) => marked.has(id));
@@ -262,10 +270,12 @@ export class PgDispatch implements DispatchRepository {
 
   async takeOver(fromWorkerId: string, toWorkerId: string): Promise<OpenAttempt[]> {
     if (fromWorkerId !== toWorkerId) {
-      await this.db.query(`UPDATE attempts SET worker_id = $1 WHERE worker_id = $2 AND status <> 'ended'`, [
-        toWorkerId,
-        fromWorkerId,
-      ]);
+      await retryingDeadlocks(() =>
+        this.db.query(`UPDATE attempts SET worker_id = $1 WHERE worker_id = $2 AND status <> 'ended'`, [
+          toWorkerId,
+          fromWorkerId,
+        ]),
+      );
     }
     return this.openAttempts(toWorkerId);
   }
