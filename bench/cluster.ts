@@ -280,7 +280,8 @@ export default async function clusterBench(args: string[]): Promise<BenchFigures
     const logDir = process.env.SB_BENCH_LOGS;
     if (logDir) {
       mkdirSync(logDir, { recursive: true });
-      children.forEach((child, i) => writeFileSync(join(logDir, `process-${i}.log`), child.output()));
+      for (const [i, child] of children.entries())
+        writeFileSync(join(logDir, `process-${i}.log`), child.output());
     }
     await redis.stop();
     await dropSchema(schema).catch(() => {});
