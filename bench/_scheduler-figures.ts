@@ -168,6 +168,68 @@ export function utilization(
   };
 }
 
+/**
+ * For each saturated line (healthy, backlogged), the share of [fromMs, toMs) during which it was
+ * held at one of its own limits: its concurrency full, or its CAPS window full (N starts in the
+ * trailing second). The rest is time when a call could have started on it under both limits and
+ * none did — what the scheduler left unused. (A concurrency-bound line with a low CAPS loses ~1 %
+ * of its concurrency to refills that its CAPS makes wait; that loss is the limits', not the
+ * scheduler's, and `utilization` counts it.) Returns the lowest, with its line.
+ */
+export function heldAtLimits(
+  world: World,
+  log: DispatchLog,
+  fromMs: number,
+  toMs: number,
+  excludedLines: ReadonlySet<number>,
+): { min: number; worst: string } {
+  const from = T0 + fromMs;
+  const to = T0 + toMs;
+  const perLine = world.lines.map(() => [] as number[]);
+  for (let i = 0; i < log.size; i++) perLine[log.line[i]!]!.push(i);
+  let min = Number.POSITIVE_INFINITY;
+  let worst = 'none';
+  for (const line of world.lines) {
+    if (excludedLines.has(line.index)) continue;
+    const calls = perLine[line.index]!;
+    // +1 in flight at a start, -1 at an end; +1 in the window at a start, -1 a second later.
+    const changes: Array<[number, number, number]> = [];
+    for (const i of calls) {
+      const start = log.startMs[i]!;
+      changes.push([start, 1, 1], [log.endMs[i]!, -1, 0], [start + SECOND_MS, 0, -1]);
+    }
+    changes.sort((a, b) => a[0] - b[0]);
+    const capacity = Math.max(1, Math.floor(line.caps));
+    let inFlight = 0;
+    let inWindow = 0;
+    let open = 0;
+    let k = 0;
+    let at = from;
+    // Apply everything up to the window's start, then sweep segment by segment.
+    while (k < changes.length && changes[k]![0] <= from) {
+      inFlight += changes[k]![1];
+      inWindow += changes[k]![2];
+      k++;
+    }
+    while (at < to) {
+      const next = k < changes.length ? Math.min(changes[k]![0], to) : to;
+      if (inFlight < line.maxConcurrent && inWindow < capacity) open += next - at;
+      at = next;
+      while (k < changes.length && changes[k]![0] <= at) {
+        inFlight += changes[k]![1];
+        inWindow += changes[k]![2];
+        k++;
+      }
+    }
+    const held = 1 - open / (to - from);
+    if (held < min) {
+      min = held;
+      worst = `${line.id} (${line.boundBy}-bound)`;
+    }
+  }
+  return { min: round(min, 4), worst: `${worst}: ${round(min, 4)}` };
+}
+
 // ---- fairness -----------------------------------------------------------------------------------
 
 export interface Fairness {

@@ -26,6 +26,7 @@ import {
   checkLimits,
   dispatchedBetween,
   fairness,
+  heldAtLimits,
   type LimitCheck,
   latency,
   round,
@@ -126,6 +127,9 @@ export default async function schedulerBench(args: string[]): Promise<BenchFigur
     utilization_p5: long.utilization.p5,
     utilization_median: long.utilization.median,
     utilization_worst: long.utilization.worst,
+    held_at_limits_min: long.heldAtLimits.min,
+    held_at_limits_worst: long.heldAtLimits.worst,
+    held_at_limits_min_caps_window: window.heldAtLimits.min,
     utilization_min_caps_window: window.utilization.min,
     utilization_worst_caps_window: window.utilization.worst,
     jain_fairness_caps_window: window.fairness.jain,
@@ -309,6 +313,7 @@ async function longPhase(world: World, seed: number) {
     check,
     baselineCheck: checkLimits(world, baseline.log),
     utilization: utilizationOurs,
+    heldAtLimits: heldAtLimits(world, ours.log, ...STEADY, unhealthy),
     baselineUtilization,
     fairness: fairnessOurs,
     baselineFairness: fairness(world, baseline.log, ...STEADY),
@@ -410,6 +415,7 @@ async function windowPhase(world: World, seed: number) {
   );
   return {
     check: checkLimits(world, run.log),
+    heldAtLimits: heldAtLimits(world, run.log, ...STEADY, unhealthyLines(run)),
     utilization: utilization(world, run.log, ...STEADY, unhealthyLines(run)),
     fairness: fairness(world, run.log, ...STEADY),
   };
