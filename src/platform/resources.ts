@@ -23,7 +23,7 @@ export async function openStore(config: Config): Promise<Store> {
       ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     });
   }
-  return openSqliteStore(resolvedPaths(config).databasePath);
+  return openSqliteStore(resolvedPaths(config).databasePath, { backgroundCheckpoints: true });
 }
 
 /** Redis coordination for a cluster (`redisUrl` must be set). */

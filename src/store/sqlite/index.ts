@@ -2,6 +2,7 @@ import type { Tenant } from '../../domain/resources.js';
 import type { Store, TenantRepository } from '../contract.js';
 import { SqliteApiKeys } from './api-keys.js';
 import { SqliteAuditLog } from './audit-log.js';
+import { checkpointInBackground } from './background-checkpoints.js';
 import { SqliteCallRecords } from './call-records.js';
 import { SqliteCampaigns } from './campaigns.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
@@ -33,9 +34,16 @@ class SqliteTenants implements TenantRepository {
   }
 }
 
+export interface SqliteStoreOptions {
+  /** WAL checkpoints on a thread of their own, off the event loop (the running platform's store). */
+  backgroundCheckpoints?: boolean;
+}
+
 /** The embedded store: one SQLite file (created and migrated on open). */
-export function openSqliteStore(path: string): Store {
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const db = openSqlite(path);
+  const stopCheckpoints =
+    options.backgroundCheckpoints && path !== ':memory:' ? checkpointInBackground(db, path) : async () => {};
   return {
     tenants: new SqliteTenants(db),
     resources: new SqliteResources(db),
@@ -53,6 +61,7 @@ export function openSqliteStore(path: string): Store {
     taskExport: new SqliteTaskExport(db),
     callRecords: new SqliteCallRecords(db),
     async close() {
+      await stopCheckpoints();
       db.close();
     },
   };
