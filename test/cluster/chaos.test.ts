@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/platform/api-client.js';
 import { type SimCluster, startSimCluster } from '../../src/sim/index.js';
@@ -93,6 +94,35 @@ describe.skipIf(!available)(`cluster chaos (seed ${SEED})`, () => {
     await child.kill(signal);
     exited.push(child);
     processes.delete(name);
+  }
+
+  /** For a failure: each task's attempts as the store has them, and its originates as the switches saw them. */
+  async function explainTwice(
+    twice: Array<[string, number]>,
+    entries: ReturnType<SimCluster['groundTruth']['entries']>,
+  ): Promise<string> {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      const taskIds = twice.map(([task]) => task);
+      const { rows } = await client.query(
+        `SELECT task_id, id, worker_id, status, outcome, hangup_cause, sending_at, created_at, ended_at
+         FROM ${schema}.attempts WHERE task_id = ANY($1) ORDER BY task_id, created_at`,
+        [taskIds],
+      );
+      const sent = originates(entries)
+        .filter((o) => taskIds.includes(o.variables.sb_task ?? ''))
+        .map((o) => ({
+          task: o.variables.sb_task,
+          uuid: o.uuid,
+          node: o.node,
+          atMs: o.atMs,
+          worker: o.variables.sb_worker,
+        }));
+      return `attempts ${JSON.stringify(rows)}; originates ${JSON.stringify(sent)}`;
+    } finally {
+      await client.end();
+    }
   }
 
   async function leaderName(): Promise<string | undefined> {
@@ -277,9 +307,10 @@ describe.skipIf(!available)(`cluster chaos (seed ${SEED})`, () => {
       const task = o.variables.sb_task ?? '?';
       perTask.set(task, (perTask.get(task) ?? 0) + 1);
     }
+    const twice = [...perTask].filter(([, n]) => n > 1);
     expect(
-      [...perTask].filter(([, n]) => n > 1),
-      `seed ${SEED}; ${log.join('; ')}`,
+      twice,
+      `seed ${SEED}; ${log.join('; ')}; ${twice.length > 0 ? await explainTwice(twice, entries) : ''}`,
     ).toEqual([]);
     // Nothing was sent to the dropped switch after it died.
     expect(originates(entries).filter((o) => o.node === dropped.name && o.atMs > droppedAt)).toEqual([]);
