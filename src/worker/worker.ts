@@ -175,6 +175,12 @@ export class Worker implements DialPort {
 
   dial(order: DialOrder): void {
     const { logger, metrics } = this.options;
+    // One attempt is dialed once: an order delivered twice (a bus resend) must not replace the
+    // call it already placed — a second originate under the same uuid would ring the callee again.
+    if (this.calls.has(order.attemptId)) {
+      logger.warn({ attemptId: order.attemptId }, 'order for a call already followed; ignored');
+      return;
+    }
     const call: LiveCall = { tracker: new CallTracker(order), timers: [] };
     this.calls.set(order.attemptId, call);
     metrics.callsActive.set(this.calls.size);

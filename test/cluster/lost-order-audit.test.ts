@@ -133,4 +133,41 @@ describe('lost order audit', () => {
     expect(task?.attempts[0]).toMatchObject({ outcome: 'not_dialed', mayHaveReachedCallee: false });
     await audit.stop();
   });
+
+  it('dials an attempt once, however often its order arrives', async () => {
+    const twice = await claimed(h.clock.now);
+    const order = {
+      attemptId: twice.attemptId,
+      taskId: twice.taskId,
+      tenantId: 'acme',
+      campaign: {
+        id: campaignId,
+        retryPolicy: { maxAttempts: 1, retryDelaySec: {} },
+        ringTimeoutSec: 30,
+        maxCallDurationSec: 60,
+      },
+      line: {
+        id: ids.lineId,
+        dialTemplate: 'sofia/gateway/{gateway}/{number}',
+        numberFormat: 'e164' as const,
+      },
+      gateway: { id: ids.gatewayId, name: 'carrier-a' },
+      switchId: ids.switchId,
+      callerId: null,
+      numberSealed: '',
+      numberMasked: '',
+      variables: {},
+      taskAttemptCount: 0,
+      taskNotDialedCount: 0,
+      taskExpiresAt: null,
+      dispatchedAtMs: h.clock.now,
+    };
+    // The worker follows the call (its order was placed); the same order delivered again changes
+    // nothing — before, it replaced the call, and here (no switch link) ended it not_dialed.
+    worker.adopt(order, 'originated');
+    worker.dial(order);
+    await worker.flush();
+    expect(worker.isFollowing(twice.attemptId)).toBe(true);
+    expect((await h.store.dispatch.openAttemptIds()).has(twice.attemptId)).toBe(true);
+  });
 });
