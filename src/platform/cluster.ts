@@ -11,7 +11,7 @@ import { type Config, rolesOf } from '../config/config.js';
 import type { Coordination } from '../coord/cluster-contract.js';
 import { PlatformMetrics } from '../observability/metrics.js';
 import type { OpenAttempt, Store } from '../store/contract.js';
-import { adoptOpenAttempts } from '../worker/recovery.js';
+import { Adoptions } from '../worker/adoptions.js';
 import { Worker } from '../worker/worker.js';
 import { apiPolicies } from './api-policies.js';
 import { openCoordination, openStore, openVault, switchEndpoints } from './resources.js';
@@ -87,18 +87,22 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
         refreshSwitches,
         adopt: (fromWorkerId) => adopt(fromWorkerId),
       });
-      // Settled from a call record: the leader frees its slots as for any ended call.
+      const adoptions = new Adoptions({
+        store,
+        worker: w,
+        logger,
+        callRecords: store.callRecords,
+        callRecordWaitMs: config.callRecordWaitMs,
+        clock,
+        // Settled from a call record: the leader frees its slots as for any ended call.
+        hooks: {
+          adoptCall: () => {},
+          attemptEnded: (end) => node?.report({ kind: 'ended', workerId, ...end }),
+          tasksSubmitted: (campaignId) => node?.report({ kind: 'moved', workerId, campaignId }),
+        },
+      });
       const adopt = (fromWorkerId: string, only?: (attempt: OpenAttempt) => boolean) =>
-        adoptOpenAttempts(store, w, fromWorkerId, logger, {
-          callRecords: store.callRecords,
-          clock,
-          hooks: {
-            adoptCall: () => {},
-            attemptEnded: (end) => node?.report({ kind: 'ended', workerId, ...end }),
-            tasksSubmitted: (campaignId) => node?.report({ kind: 'moved', workerId, campaignId }),
-          },
-          ...(only ? { only } : {}),
-        });
+        adoptions.adopt(fromWorkerId, only);
       await refreshSwitches();
       await w.waitForSwitches(5_000);
       // Calls a previous run of this worker left open are followed again before anything new.
@@ -110,6 +114,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       stops.push(async () => {
         await lostOrders.stop();
         await node.stop();
+        await adoptions.stop();
         await w.stop();
       });
     }

@@ -157,6 +157,9 @@ describe.skipIf(!available)(`cluster chaos (seed ${SEED})`, () => {
       // looks like a burst sent. The guard widens our CAPS window by that much (see gcra.ts).
       SWITCHBOARD_CAPS_GUARD_MS: '120',
       SWITCHBOARD_SWITCH_PROBE_MS: '5000',
+      // An adopted call gone from its switch waits this long for its call record (the simulated
+      // switches post them at once; one lost with a crashed switch never comes), then ends unknown.
+      SWITCHBOARD_CALL_RECORD_WAIT_MS: '10000',
       SWITCHBOARD_LOG_LEVEL: 'info',
     };
 
