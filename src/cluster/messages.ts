@@ -17,9 +17,9 @@ import type { HealthOverride } from '../scheduler/line-health.js';
 /**
  * A worker refuses (as `not_dialed`) an order older than this when it would send it. So every
  * originate reaches its switch within this long of the leader's decision: the leader counts an
- * unreported grant at that latest time (MemoryDialSlots `unsentBoundMs`), and a new leader waits
- * this long plus a CAPS window before its first dispatch. Clocks of the hosts must agree to well
- * within it (NTP).
+ * unreported grant at that latest time (MemoryDialSlots `unsentBoundMs`, and so does the slot
+ * ledger a successor reads); a new leader that finds the ledger lost waits this long plus a CAPS
+ * window before its first dispatch. Clocks of the hosts must agree to well within it (NTP).
  */
 export const ORDER_MAX_AGE_MS = 500;
 
