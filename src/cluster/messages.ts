@@ -73,6 +73,8 @@ export interface WorkerInfo {
   activeCalls: number;
   /** Switches this worker holds a ready link to. */
   readySwitches: string[];
+  /** Which process holds the id (random per process): a second live one under the same id is refused. */
+  instance?: string;
 }
 
 export function encodeWorkerInfo(info: WorkerInfo): Record<string, string> {
@@ -80,6 +82,7 @@ export function encodeWorkerInfo(info: WorkerInfo): Record<string, string> {
     maxCalls: String(info.maxCalls),
     activeCalls: String(info.activeCalls),
     readySwitches: info.readySwitches.join(','),
+    ...(info.instance ? { instance: info.instance } : {}),
   };
 }
 
@@ -91,6 +94,7 @@ export function decodeWorkerInfo(raw: Record<string, string>): WorkerInfo | unde
     maxCalls,
     activeCalls,
     readySwitches: raw.readySwitches ? raw.readySwitches.split(',').filter(Boolean) : [],
+    ...(raw.instance ? { instance: raw.instance } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Coordination, Subscription } from '../coord/cluster-contract.js';
 import type { DialOrder } from '../domain/dial-order.js';
@@ -37,6 +38,8 @@ export interface WorkerNodeOptions {
  * it has seen, are refused the same way.
  */
 export class WorkerNode {
+  /** This process, as its membership record names it. */
+  readonly instance = randomBytes(6).toString('hex');
   readonly #heartbeatMs: number;
   readonly #memberTtlMs: number;
   readonly #maxOrderAgeMs: number;
@@ -69,6 +72,35 @@ export class WorkerNode {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     setImmediate(() => void this.flush());
+  }
+
+  /**
+   * Call before anything else: resolves once no other process holds this worker id. A previous
+   * run of this worker (crashed, its record not yet lapsed) is waited out — at most a record's
+   * life; a record that is renewed meanwhile is a second live process under the same id, which
+   * would be cleared to send the same calls: `WorkerIdInUseError`.
+   */
+  async ensureIdFree(): Promise<void> {
+    const { coord, logger } = this.options;
+    let lastExpiry: number | undefined;
+    for (;;) {
+      const holder = (await coord.members.live('worker')).find(
+        (member) => member.memberId === this.workerId && member.info.instance !== this.instance,
+      );
+      if (!holder) return;
+      if (lastExpiry !== undefined && holder.expiresAtMs > lastExpiry) {
+        throw new WorkerIdInUseError(
+          `worker id ${this.workerId} is in use by another live process (instance ${holder.info.instance ?? 'unknown'}): give each worker its own SWITCHBOARD_WORKER_ID`,
+        );
+      }
+      if (lastExpiry === undefined)
+        logger.info(
+          { workerId: this.workerId },
+          'worker id still held by a previous run; waiting for its membership to lapse',
+        );
+      lastExpiry = holder.expiresAtMs;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(10, this.#heartbeatMs / 2)));
+    }
   }
 
   async start(): Promise<void> {
@@ -110,6 +142,7 @@ export class WorkerNode {
           maxCalls: worker.maxCalls,
           activeCalls: worker.activeCalls,
           readySwitches: ready,
+          instance: this.instance,
         }),
       );
       this.#heartbeatOkAtMs = started;
@@ -196,4 +229,8 @@ export class WorkerNode {
         this.options.logger.error({ err: error, events: batch.length }, 'reporting to the scheduler failed'),
       );
   }
+}
+
+export class WorkerIdInUseError extends Error {
+  override readonly name = 'WorkerIdInUseError';
 }

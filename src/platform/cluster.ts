@@ -103,6 +103,8 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       });
       const adopt = (fromWorkerId: string, only?: (attempt: OpenAttempt) => boolean) =>
         adoptions.adopt(fromWorkerId, only);
+      // Before anything touches this worker's calls: no other live process may hold its id.
+      await node.ensureIdFree();
       await refreshSwitches();
       await w.waitForSwitches(5_000);
       // Calls a previous run of this worker left open are followed again before anything new.
