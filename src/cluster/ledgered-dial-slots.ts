@@ -138,7 +138,11 @@ export class LedgerSync {
     const change = slots.takePending();
     if (isEmpty(change)) return true;
     const token = fence();
-    if (token === null) return false;
+    if (token === null) {
+      // Not leading now (a late renewal, or deposed): kept for a successor's rewrite or our next write.
+      slots.requeue(change);
+      return false;
+    }
     try {
       let result = await ledger.write(token, change, clock());
       if (result === 'lost') {

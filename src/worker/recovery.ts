@@ -404,25 +404,3 @@ export async function recoverOpenAttempts(
   const report = await new CallRecovery({ store, worker, hooks, logger, ...options }).recover();
   return report.notDialed.length + report.followed.length + report.settled.length + report.awaiting.length;
 }
-
-/**
- * Takes over the open attempts of `fromWorkerId` (a cluster worker adopting a gone worker's calls,
- * or its own from a previous run). Returns the attempts now followed by this worker; those settled
- * from call records are ended already.
- */
-export async function adoptOpenAttempts(
-  store: Store,
-  worker: Worker,
-  fromWorkerId: string,
-  logger: Logger,
-  options: Pick<CallRecoveryOptions, 'callRecords' | 'clock' | 'hooks'> & {
-    only?: (attempt: OpenAttempt) => boolean;
-  } = {},
-): Promise<string[]> {
-  const { only, ...recoveryOptions } = options;
-  const report = await new CallRecovery({ store, worker, logger, ...recoveryOptions }).recover(
-    fromWorkerId,
-    only,
-  );
-  return report.followed;
-}

@@ -135,6 +135,28 @@ describe('the leader’s dial slots and the slot ledger', () => {
     ]);
   });
 
+  it('keeps a batch queued while the leader cannot vouch for its term, and writes it once it can', async () => {
+    const ledger = new MemorySlotLedger();
+    await ledger.take(1, T, WINDOW_MS);
+    let token: number | null = null;
+    const memory = new MemoryDialSlots(GUARD_MS, 0, UNSENT_BOUND_MS);
+    const slots = new LedgeredDialSlots(memory, UNSENT_BOUND_MS, () => {});
+    const sync = new LedgerSync({
+      ledger,
+      slots,
+      fence: () => token,
+      clock: () => T,
+      logger: silent,
+      onFenced: () => {},
+      mayRebuild: () => true,
+    });
+    slots.acquire('a', LEVELS, T, TTL_MS);
+    expect(await sync.sync()).toBe(false);
+    token = 1;
+    expect(await sync.sync()).toBe(true);
+    expect(await ledger.inFlight(['line:l1'])).toEqual(new Map([['line:l1', 1]]));
+  });
+
   it('rebuilds a lost ledger from the leader’s memory, complete — but not while it cannot know it all', async () => {
     let ledger = new MemorySlotLedger();
     await ledger.take(1, T, WINDOW_MS);

@@ -5,7 +5,7 @@ import { uuidv7 } from '../../src/domain/ids.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { PlatformMetrics } from '../../src/observability/metrics.js';
 import { NumberVault } from '../../src/security/number-vault.js';
-import { adoptOpenAttempts } from '../../src/worker/recovery.js';
+import { Adoptions } from '../../src/worker/adoptions.js';
 import { Worker } from '../../src/worker/worker.js';
 import { createCampaign, type Harness, makeHarness, seedResources } from '../api/harness.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -117,7 +117,7 @@ describe('lost order audit', () => {
       worker,
       () => h.clock.now,
       logger,
-      (only) => adoptOpenAttempts(h.store, worker, 'w1', logger, { clock: () => h.clock.now, only }),
+      (only) => new Adoptions({ store: h.store, worker, logger, clock: () => h.clock.now }).adopt('w1', only),
       60_000,
     );
     await audit.check();
